@@ -22,9 +22,8 @@ Format of one entry (a tuple):
              "shapes": {argname: [dims]}  shapes to specialise the trace to
                               (defaults to the shapes of `inputs`)
 
-Use a fixed seed / deterministic values (torch.manual_seed is set to 0 by the
-tracer before each entry is built? No: entries are built at import time, so
-seed here if you rely on randomness).
+Entries are built at import time; the seed below keeps weights and inputs
+deterministic.
 """
 import torch
 
