@@ -1,0 +1,76 @@
+#include "registry/manifest.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace exporters::registry {
+
+namespace {
+
+using nlohmann::json;
+
+const json& require(const json& doc, const char* key, json::value_t type, const char* type_name) {
+  auto it = doc.find(key);
+  if (it == doc.end()) throw ManifestError(fmt::format("manifest has no \"{}\" field", key));
+  bool ok = it->type() == type ||
+            (type == json::value_t::number_integer && it->type() == json::value_t::number_unsigned);
+  if (!ok) throw ManifestError(fmt::format("manifest field \"{}\" must be {}", key, type_name));
+  return *it;
+}
+
+std::string require_string(const json& doc, const char* key) {
+  std::string value = require(doc, key, json::value_t::string, "a string").get<std::string>();
+  if (value.empty()) throw ManifestError(fmt::format("manifest field \"{}\" is empty", key));
+  return value;
+}
+
+}  // namespace
+
+PluginManifest parse_manifest(const std::string& text, const std::filesystem::path& manifest_path) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ..."
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    throw ManifestError("manifest is not valid JSON: " +
+                        (pos == std::string::npos ? what : what.substr(pos + 2)));
+  }
+  if (!doc.is_object()) throw ManifestError("manifest must be a JSON object");
+
+  PluginManifest manifest;
+  manifest.manifest_path = manifest_path;
+  manifest.name = require_string(doc, "name");
+  manifest.version = require_string(doc, "version");
+  manifest.abi = require(doc, "abi", json::value_t::number_integer, "an integer").get<int>();
+  const json& types = require(doc, "model_types", json::value_t::array, "an array of strings");
+  if (types.empty()) throw ManifestError("manifest field \"model_types\" is empty");
+  for (const auto& t : types) {
+    if (!t.is_string() || t.get<std::string>().empty())
+      throw ManifestError("manifest field \"model_types\" must hold non-empty strings");
+    manifest.model_types.push_back(t.get<std::string>());
+  }
+  manifest.library = require_string(doc, "library");
+  std::filesystem::path library(manifest.library);
+  if (library.is_absolute() || library.has_parent_path()) {
+    throw ManifestError(fmt::format(
+        "manifest field \"library\" must be a file name beside the manifest, not \"{}\"",
+        manifest.library));
+  }
+  manifest.library_path = manifest_path.parent_path() / library;
+  return manifest;
+}
+
+PluginManifest read_manifest(const std::filesystem::path& manifest_path) {
+  std::ifstream in(manifest_path, std::ios::binary);
+  if (!in) throw ManifestError("cannot read manifest");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_manifest(buffer.str(), manifest_path);
+}
+
+}  // namespace exporters::registry
