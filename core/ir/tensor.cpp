@@ -1,1 +1,244 @@
-// implemented by the IR commit
+#include "exporters/ir/tensor.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+namespace exporters::ir {
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return 4;
+    case DType::F16: return 2;
+    case DType::I32: return 4;
+    case DType::I64: return 8;
+    case DType::Bool: return 1;
+    case DType::I8: return 1;
+    case DType::U8: return 1;
+  }
+  return 0;
+}
+
+std::string_view dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "f32";
+    case DType::F16: return "f16";
+    case DType::I32: return "i32";
+    case DType::I64: return "i64";
+    case DType::Bool: return "bool";
+    case DType::I8: return "i8";
+    case DType::U8: return "u8";
+  }
+  return "?";
+}
+
+std::optional<DType> dtype_from_name(std::string_view name) {
+  for (DType d : {DType::F32, DType::F16, DType::I32, DType::I64, DType::Bool, DType::I8, DType::U8})
+    if (dtype_name(d) == name) return d;
+  return std::nullopt;
+}
+
+bool is_float(DType dtype) { return dtype == DType::F32 || dtype == DType::F16; }
+bool is_integer(DType dtype) {
+  return dtype == DType::I32 || dtype == DType::I64 || dtype == DType::I8 || dtype == DType::U8;
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_to_string(const Shape& shape) {
+  std::string out;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += 'x';
+    out += std::to_string(shape[i]);
+  }
+  return out;
+}
+
+std::string TensorType::to_string() const {
+  return std::string(dtype_name(dtype)) + "[" + shape_to_string(shape) + "]";
+}
+
+namespace {
+void check_shape(const Shape& shape) {
+  for (int64_t d : shape)
+    if (d < 0) throw std::invalid_argument("tensor shape has a negative dimension: " + shape_to_string(shape));
+}
+}  // namespace
+
+Tensor Tensor::zeros(DType dtype, Shape shape) {
+  check_shape(shape);
+  Tensor t;
+  t.type_ = {dtype, std::move(shape)};
+  size_t n = t.nbytes();
+  std::shared_ptr<uint8_t[]> bytes(new uint8_t[n == 0 ? 1 : n]());
+  t.data_ = bytes.get();
+  t.owner_ = std::shared_ptr<const void>(bytes, bytes.get());
+  t.writable_ = true;
+  return t;
+}
+
+Tensor Tensor::copy_of(DType dtype, Shape shape, const void* bytes) {
+  Tensor t = zeros(dtype, std::move(shape));
+  if (t.nbytes()) std::memcpy(const_cast<void*>(t.data_), bytes, t.nbytes());
+  return t;
+}
+
+Tensor Tensor::borrow(DType dtype, Shape shape, const void* data, std::shared_ptr<const void> keepalive) {
+  check_shape(shape);
+  Tensor t;
+  t.type_ = {dtype, std::move(shape)};
+  t.data_ = data;
+  t.owner_ = std::move(keepalive);
+  t.writable_ = false;
+  return t;
+}
+
+Tensor Tensor::scalar_f32(float v) { return copy_of(DType::F32, {}, &v); }
+Tensor Tensor::scalar_i64(int64_t v) { return copy_of(DType::I64, {}, &v); }
+
+Tensor Tensor::from_f32(Shape shape, const std::vector<float>& values) {
+  if (static_cast<int64_t>(values.size()) != shape_numel(shape))
+    throw std::invalid_argument("from_f32: value count does not match shape " + shape_to_string(shape));
+  return copy_of(DType::F32, std::move(shape), values.data());
+}
+
+Tensor Tensor::from_i64(Shape shape, const std::vector<int64_t>& values) {
+  if (static_cast<int64_t>(values.size()) != shape_numel(shape))
+    throw std::invalid_argument("from_i64: value count does not match shape " + shape_to_string(shape));
+  return copy_of(DType::I64, std::move(shape), values.data());
+}
+
+void* Tensor::mutable_data() {
+  if (!writable_) throw std::logic_error("mutable_data() on a borrowed (read-only) tensor");
+  return const_cast<void*>(data_);
+}
+
+double Tensor::element_as_double(int64_t i) const {
+  switch (dtype()) {
+    case DType::F32: return data_as<float>()[i];
+    case DType::F16: return half_to_float(data_as<uint16_t>()[i]);
+    case DType::I32: return data_as<int32_t>()[i];
+    case DType::I64: return static_cast<double>(data_as<int64_t>()[i]);
+    case DType::Bool: return data_as<uint8_t>()[i] ? 1.0 : 0.0;
+    case DType::I8: return data_as<int8_t>()[i];
+    case DType::U8: return data_as<uint8_t>()[i];
+  }
+  return 0;
+}
+
+int64_t Tensor::element_as_int(int64_t i) const {
+  switch (dtype()) {
+    case DType::F32:
+    case DType::F16: return static_cast<int64_t>(element_as_double(i));
+    case DType::I32: return data_as<int32_t>()[i];
+    case DType::I64: return data_as<int64_t>()[i];
+    case DType::Bool: return data_as<uint8_t>()[i] ? 1 : 0;
+    case DType::I8: return data_as<int8_t>()[i];
+    case DType::U8: return data_as<uint8_t>()[i];
+  }
+  return 0;
+}
+
+namespace {
+template <class Dst>
+void cast_into(const Tensor& src, Dst* dst) {
+  const int64_t n = src.numel();
+  switch (src.dtype()) {
+    case DType::F32: { auto s = src.data_as<float>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
+    case DType::I32: { auto s = src.data_as<int32_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
+    case DType::I64: { auto s = src.data_as<int64_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
+    case DType::I8: { auto s = src.data_as<int8_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
+    case DType::U8: { auto s = src.data_as<uint8_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
+    case DType::Bool: { auto s = src.data_as<uint8_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i] != 0); break; }
+    case DType::F16: { auto s = src.data_as<uint16_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(half_to_float(s[i])); break; }
+  }
+}
+}  // namespace
+
+Tensor Tensor::cast(DType to) const {
+  Tensor out = zeros(to, shape());
+  const int64_t n = numel();
+  switch (to) {
+    case DType::F32: cast_into(*this, out.mutable_as<float>()); break;
+    case DType::I32: cast_into(*this, out.mutable_as<int32_t>()); break;
+    case DType::I64: cast_into(*this, out.mutable_as<int64_t>()); break;
+    case DType::I8: cast_into(*this, out.mutable_as<int8_t>()); break;
+    case DType::U8: cast_into(*this, out.mutable_as<uint8_t>()); break;
+    case DType::Bool: {
+      auto* d = out.mutable_as<uint8_t>();
+      for (int64_t i = 0; i < n; ++i) d[i] = element_as_double(i) != 0.0 ? 1 : 0;
+      break;
+    }
+    case DType::F16: {
+      auto* d = out.mutable_as<uint16_t>();
+      if (dtype() == DType::F16) std::memcpy(d, data_, nbytes());
+      else for (int64_t i = 0; i < n; ++i) d[i] = float_to_half(static_cast<float>(element_as_double(i)));
+      break;
+    }
+  }
+  return out;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+  if (shape_numel(shape) != numel())
+    throw std::invalid_argument("reshaped: " + type_.to_string() + " to " + shape_to_string(shape) +
+                                " changes the element count");
+  Tensor t = *this;
+  t.type_.shape = std::move(shape);
+  return t;
+}
+
+uint16_t float_to_half(float f) {
+  uint32_t x = std::bit_cast<uint32_t>(f);
+  uint32_t sign = (x >> 16) & 0x8000u;
+  uint32_t mag = x & 0x7fffffffu;
+  if (mag >= 0x7f800000u) {  // inf or nan
+    return static_cast<uint16_t>(sign | 0x7c00u | (mag > 0x7f800000u ? 0x200u : 0u));
+  }
+  if (mag >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to inf
+  if (mag < 0x38800000u) {  // subnormal or zero in half
+    if (mag < 0x33000000u) return static_cast<uint16_t>(sign);  // below half of min subnormal
+    uint32_t exp = mag >> 23;
+    uint32_t mant = (mag & 0x7fffffu) | 0x800000u;
+    uint32_t shift = 126 - exp;  // value = mant * 2^(exp-150) = (mant >> shift) * 2^-24
+    uint32_t result = mant >> shift;
+    uint32_t rem = mant & ((1u << shift) - 1u);
+    uint32_t halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (result & 1u))) ++result;
+    return static_cast<uint16_t>(sign | result);
+  }
+  uint32_t exp = ((mag >> 23) - 112) << 10;
+  uint32_t mant = (mag >> 13) & 0x3ffu;
+  uint32_t result = exp | mant;
+  uint32_t rem = mag & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (result & 1u))) ++result;
+  return static_cast<uint16_t>(sign | result);
+}
+
+float half_to_float(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu;
+  uint32_t mant = h & 0x3ffu;
+  uint32_t bits;
+  if (exp == 0) {
+    if (mant == 0) {
+      bits = sign;
+    } else {  // subnormal: normalise
+      int e = -1;
+      do { ++e; mant <<= 1; } while ((mant & 0x400u) == 0);
+      bits = sign | ((112u - e) << 23) | ((mant & 0x3ffu) << 13);
+    }
+  } else if (exp == 31) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else {
+    bits = sign | ((exp + 112u) << 23) | (mant << 13);
+  }
+  return std::bit_cast<float>(bits);
+}
+
+}  // namespace exporters::ir

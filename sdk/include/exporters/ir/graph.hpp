@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -108,12 +109,13 @@ class Graph {
   void replace_uses(const std::unordered_map<Value*, Value*>& map);
   // Drops nodes for which `dead(node)` is true (callers ensure no live uses).
   void remove_nodes_if(const std::function<bool(const Node&)>& dead);
-  // Creates a node detached from the order; `insert_before(anchor, node)`
-  // or `rebuild_order` places it. Used by passes that splice subgraphs.
-  // Replaces the node list with `order` (must be a permutation of owned and
-  // newly created nodes in topological order).
-  void set_order(std::vector<std::unique_ptr<Node>> order);
+  // Passes that splice subgraphs take the node list, build a new one (old
+  // nodes plus nodes from make_node) in topological order and set it back.
   std::vector<std::unique_ptr<Node>> take_nodes();
+  void set_order(std::vector<std::unique_ptr<Node>> order);
+  // A new node with inferred output values, not yet placed in the order.
+  std::unique_ptr<Node> make_node(const std::string& op, std::vector<Value*> inputs,
+                                  Attrs attrs = {}, std::string name = {});
 
   // Graph-owned value not yet attached to a producer.
   Value* new_value(TensorType type, std::string name = {});

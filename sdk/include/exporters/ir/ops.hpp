@@ -97,6 +97,11 @@ struct OpSchema {
 const OpSchema* find_op(const std::string& name);
 std::vector<std::string> op_names();
 
+// Output types of `op` applied to `inputs` (nullptr = absent optional);
+// throws IrError prefixed with the op (and `name` when given).
+std::vector<TensorType> infer_types(const std::string& op, const std::vector<Value*>& inputs,
+                                    const Attrs& attrs, const std::string& name = {});
+
 // numpy broadcasting of two shapes; throws IrError when incompatible.
 Shape broadcast_shapes(const Shape& a, const Shape& b);
 // Normalises a possibly negative axis against `rank`; throws when out of range.
