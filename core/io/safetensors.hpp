@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "exporters/ir/tensor.hpp"
 
@@ -16,10 +18,24 @@ namespace exporters::io {
 // bad JSON, offsets out of range, unsupported dtype, size mismatch).
 std::map<std::string, ir::Tensor> read_safetensors(const std::filesystem::path& path);
 
+// The whole file: tensors plus the free-form string map of `__metadata__`
+// (e.g. {"format": "pt"}). Same validation and errors as read_safetensors.
+struct SafetensorsFile {
+  std::map<std::string, ir::Tensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+SafetensorsFile read_safetensors_file(const std::filesystem::path& path);
+
 // Writes atomically (temporary sibling, then rename). dtypes F32 F16 I32 I64
 // BOOL I8 U8; tensors stored in sorted name order, header padded to 8 bytes.
+// `__metadata__` holds {"format": "pt"} plus `metadata` (which may override it).
 void write_safetensors(const std::filesystem::path& path,
                        const std::map<std::string, ir::Tensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
+
+// safetensors dtype string ("F32", "I64", ...) of an IR dtype, and back
+// (nullopt for dtypes the IR has no equivalent of, such as "BF16").
+std::string safetensors_dtype_name(ir::DType dtype);
+std::optional<ir::DType> dtype_from_safetensors_name(std::string_view name);
 
 }  // namespace exporters::io
