@@ -127,6 +127,11 @@ Value* Graph::constant(Tensor value, std::string name) {
   return add1("constant", {}, std::move(attrs), std::move(name));
 }
 
+void Graph::set_output_name(size_t index, std::string name) {
+  if (index >= outputs_.size()) throw IrError(fmt::format("graph has no output {}", index));
+  output_names_[index] = std::move(name);
+}
+
 void Graph::replace_uses(const std::unordered_map<Value*, Value*>& map) {
   if (map.empty()) return;
   auto resolve = [&](Value* v) {

@@ -89,6 +89,7 @@ class Graph {
   Value* add_input(std::string name, TensorType type);
   void add_output(Value* value, std::string name);
   void set_output(size_t index, Value* value);
+  void set_output_name(size_t index, std::string name);
 
   // Appends a node with the canonical op `op`; output types are inferred by
   // the op table (throws IrError naming the op on bad inputs/attributes).

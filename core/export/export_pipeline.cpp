@@ -1,0 +1,171 @@
+#include "core/export/export_pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "core/frontend/torchscript/torchscript_frontend.hpp"
+#include "core/io/safetensors.hpp"
+#include "core/passes/passes.hpp"
+#include "core/runtime/interpreter.hpp"
+#include "core/validate/torch_runner.hpp"
+
+namespace fs = std::filesystem;
+
+namespace exporters::exporting {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void say(const Progress& progress, const std::string& message) {
+  if (progress) progress(message);
+}
+
+bool uses_float16(const ir::Graph& graph) {
+  for (const auto& node : graph.nodes())
+    for (const ir::Value* v : node->outputs)
+      if (v->type.dtype == ir::DType::F16) return true;
+  return false;
+}
+
+// Runs the original trace with LibTorch and the exported graph with the
+// interpreter on the same inputs, and compares output by output.
+validate::ValidationReport compare_with_original(const fs::path& model_pt, const std::vector<std::string>& trace_inputs,
+                                                 const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
+                                                 const ir::Graph& exported, const ValidationSettings& settings,
+                                                 bool float16) {
+  // LibTorch takes the inputs in forward()'s order.
+  std::vector<ir::Tensor> torch_inputs;
+  for (const auto& name : trace_inputs) {
+    auto it = std::find(plan.names.begin(), plan.names.end(), name);
+    if (it == plan.names.end())
+      throw std::runtime_error(fmt::format("validation: the export has no input '{}' that the original takes", name));
+    const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
+    torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
+  }
+  std::vector<ir::Tensor> expected = validate::run_torchscript(model_pt, torch_inputs);
+
+  // The exported file may store inputs in other dtypes (Core ML: int32).
+  std::vector<ir::Tensor> export_inputs;
+  for (const ir::Value* in : exported.inputs()) {
+    auto it = std::find(plan.names.begin(), plan.names.end(), in->name);
+    if (it == plan.names.end())
+      throw std::runtime_error(fmt::format("validation: the export's input '{}' is not an input of the original",
+                                           in->name));
+    const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
+    if (t.shape() != in->type.shape)
+      throw std::runtime_error(fmt::format("validation: input '{}' is [{}] in the export, [{}] here", in->name,
+                                           ir::shape_to_string(in->type.shape), ir::shape_to_string(t.shape())));
+    export_inputs.push_back(t.dtype() == in->type.dtype ? t : t.cast(in->type.dtype));
+  }
+  std::vector<ir::Tensor> actual = runtime::run(exported, export_inputs);
+
+  validate::Tolerance tolerance;
+  tolerance.abs_tol = settings.atol.value_or(float16 ? settings.float16_tolerance : 1e-4);
+  if (expected.size() != actual.size())
+    throw std::runtime_error(fmt::format("validation: the original returns {} outputs, the export {}",
+                                         expected.size(), actual.size()));
+  auto report = validate::compare_outputs(exported.output_names(), expected, actual, tolerance);
+  if (settings.dump_dir) {
+    fs::create_directories(*settings.dump_dir);
+    std::map<std::string, ir::Tensor> e, a;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      e["output." + exported.output_names()[i]] = expected[i];
+      a["output." + exported.output_names()[i]] = actual[i];
+    }
+    for (size_t i = 0; i < plan.names.size(); ++i) e["input." + plan.names[i]] = inputs[i];
+    io::write_safetensors(*settings.dump_dir / "expected.safetensors", e);
+    io::write_safetensors(*settings.dump_dir / "actual.safetensors", a);
+  }
+  return report;
+}
+
+}  // namespace
+
+std::map<std::string, size_t> op_histogram(const ir::Graph& graph) {
+  std::map<std::string, size_t> histogram;
+  for (const auto& node : graph.nodes()) ++histogram[node->op];
+  return histogram;
+}
+
+ExportResult export_model(const ExportOptions& options, const Target& target) {
+  ExportResult result;
+  ModelSource source = open_model_source(options.model);
+  const auto& modes = target.quantize_modes;
+  if (std::find(modes.begin(), modes.end(), options.target.quantize) == modes.end())
+    throw std::runtime_error(fmt::format("--quantize {}: not supported for {} (choose one of: {})",
+                                         options.target.quantize, target.name, fmt::join(modes, ", ")));
+
+  auto start = Clock::now();
+  say(options.progress, fmt::format("loading {}", source.model_pt.string()));
+  std::vector<std::string> trace_inputs = frontend::torchscript_input_names(source.model_pt);
+  result.plan = plan_inputs(trace_inputs, options.shapes, options.task, source);
+  frontend::TorchScriptOptions fopts;
+  for (size_t i = 0; i < result.plan.names.size(); ++i) {
+    fopts.input_shapes[result.plan.names[i]] = result.plan.types[i].shape;
+    fopts.input_dtypes[result.plan.names[i]] = result.plan.types[i].dtype;
+  }
+  fopts.extra_converters = options.quirks;
+  frontend::TorchScriptModel model = frontend::load_torchscript(source.model_pt, fopts);
+  ir::Graph& graph = model.graph;
+  if (options.task && options.task->output_names.size() == graph.outputs().size()) {
+    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);
+  }
+  result.phases.push_back({"load+translate", seconds_since(start)});
+
+  start = Clock::now();
+  say(options.progress, "optimizing");
+  passes::run_default_pipeline(graph);
+  ir::verify(graph);
+  result.phases.push_back({"passes", seconds_since(start)});
+  result.op_histogram = op_histogram(graph);
+  result.op_count = graph.nodes().size();
+
+  start = Clock::now();
+  say(options.progress, fmt::format("writing {}", options.output.string()));
+  target.write(graph, options.target, options.output);
+  result.phases.push_back({"serialize", seconds_since(start)});
+
+  if (options.validate) {
+    start = Clock::now();
+    say(options.progress, "validating the written file against LibTorch");
+    ir::Graph exported = target.read(options.output);
+    ir::verify(exported);
+    std::vector<ir::Tensor> inputs = options.validation.inputs
+                                         ? inputs_from_file(result.plan, *options.validation.inputs)
+                                         : example_inputs(result.plan, source);
+    result.report = compare_with_original(source.model_pt, trace_inputs, result.plan, inputs, exported,
+                                          options.validation, options.target.quantize == "float16");
+    result.phases.push_back({"validate", seconds_since(start)});
+  }
+  return result;
+}
+
+validate::ValidationReport validate_export(const fs::path& model, const fs::path& exported_file,
+                                           const ValidationSettings& settings, const std::string& precision,
+                                           const Progress& progress) {
+  ModelSource source = open_model_source(model);
+  const Target& target = target_for_file(exported_file);
+  say(progress, fmt::format("reading {}", exported_file.string()));
+  ir::Graph exported = target.read(exported_file);
+  ir::verify(exported);
+  std::vector<std::string> trace_inputs = frontend::torchscript_input_names(source.model_pt);
+  InputPlan plan;
+  for (const ir::Value* in : exported.inputs()) {
+    plan.names.push_back(in->name);
+    ir::DType dtype = ir::is_float(in->type.dtype) ? ir::DType::F32 : ir::DType::I64;
+    plan.types.push_back({dtype, in->type.shape});
+  }
+  std::vector<ir::Tensor> inputs =
+      settings.inputs ? inputs_from_file(plan, *settings.inputs) : example_inputs(plan, source);
+  bool float16 = precision == "float16" || (precision.empty() && uses_float16(exported));
+  say(progress, "running the original with LibTorch and the export with the reference interpreter");
+  return compare_with_original(source.model_pt, trace_inputs, plan, inputs, exported, settings, float16);
+}
+
+}  // namespace exporters::exporting

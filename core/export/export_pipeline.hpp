@@ -1,0 +1,66 @@
+// The whole export: model dir -> frontend -> passes -> backend file -> read
+// the written file back -> run it next to LibTorch running the original.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/export/input_plan.hpp"
+#include "core/export/model_source.hpp"
+#include "core/export/target.hpp"
+#include "core/validate/compare.hpp"
+#include "exporters/frontend/converter.hpp"
+#include "exporters/plugin.hpp"
+
+namespace exporters::exporting {
+
+using Progress = std::function<void(const std::string&)>;
+
+struct PhaseTime {
+  std::string phase;  // load+translate, passes, serialize, validate
+  double seconds = 0;
+};
+
+struct ValidationSettings {
+  std::optional<std::filesystem::path> inputs;    // --inputs X.safetensors
+  std::optional<std::filesystem::path> dump_dir;  // writes expected.safetensors / actual.safetensors
+  std::optional<double> atol;                     // overrides the precision's default
+  double float16_tolerance = 1e-2;                // relative to each output's max magnitude
+};
+
+struct ExportOptions {
+  std::filesystem::path model;
+  std::filesystem::path output;
+  ShapeRequest shapes;
+  TargetOptions target;
+  bool validate = true;
+  ValidationSettings validation;
+  const TaskSpec* task = nullptr;                             // from the plugin serving the model
+  std::map<std::string, frontend::OpConverter> quirks;        // plugin op converters
+  Progress progress;
+};
+
+struct ExportResult {
+  InputPlan plan;
+  std::vector<PhaseTime> phases;
+  size_t op_count = 0;
+  std::map<std::string, size_t> op_histogram;
+  std::optional<validate::ValidationReport> report;
+};
+
+ExportResult export_model(const ExportOptions& options, const Target& target);
+
+// Validates an already written file against the original model: inputs
+// come from the file's own input shapes.
+validate::ValidationReport validate_export(const std::filesystem::path& model, const std::filesystem::path& exported,
+                                           const ValidationSettings& settings, const std::string& precision,
+                                           const Progress& progress = {});
+
+std::map<std::string, size_t> op_histogram(const ir::Graph& graph);
+
+}  // namespace exporters::exporting

@@ -1,0 +1,45 @@
+#include "core/export/model_source.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "core/io/json_config.hpp"
+
+namespace fs = std::filesystem;
+
+namespace exporters::exporting {
+
+ModelSource open_model_source(const fs::path& path) {
+  ModelSource source;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    source.dir = path;
+    source.model_pt = path / "model.pt";
+    if (!fs::is_regular_file(source.model_pt, ec))
+      throw std::runtime_error(fmt::format("{}: no model.pt in this directory (trace the model with "
+                                           "torch.jit.trace(..., torchscript=True) and save it there)",
+                                           path.string()));
+  } else if (fs::is_regular_file(path, ec)) {
+    source.dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
+    source.model_pt = path;
+  } else {
+    throw std::runtime_error(fmt::format("{}: no such model directory or file", path.string()));
+  }
+  source.config = nlohmann::json::object();
+  source.preprocessor = nlohmann::json::object();
+  if (fs::is_regular_file(source.dir / "config.json", ec)) {
+    source.config = io::read_json_object_file(source.dir / "config.json");
+    io::JsonLocation loc(source.dir / "config.json");
+    if (auto mt = io::json_optional_string(source.config, "model_type", loc)) source.model_type = *mt;
+    if (source.config.contains("architectures") && source.config["architectures"].is_array() &&
+        !source.config["architectures"].empty() && source.config["architectures"][0].is_string())
+      source.hf_class = source.config["architectures"][0].get<std::string>();
+  }
+  if (fs::is_regular_file(source.dir / "preprocessor_config.json", ec))
+    source.preprocessor = io::read_json_object_file(source.dir / "preprocessor_config.json");
+  if (fs::is_regular_file(source.dir / "reference.safetensors", ec)) source.reference = source.dir / "reference.safetensors";
+  return source;
+}
+
+}  // namespace exporters::exporting
