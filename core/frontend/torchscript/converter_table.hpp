@@ -17,6 +17,9 @@ void add_reduction_converters(ConverterTable& table);    // sum mean max min arg
 void add_shape_converters(ConverterTable& table);        // view reshape permute cat split slice select index gather ...
 void add_creation_converters(ConverterTable& table);     // arange zeros ones full *_like new_* ...
 void add_nn_converters(ConverterTable& table);           // linear matmul conv norms pools resize activations softmax embedding einsum dropout
-void add_scalar_converters(ConverterTable& table);       // prim::*, aten::size/Int/Float/ScalarImplicit, scalar math folding
+// prim::*, aten::size/Int/Float/ScalarImplicit, scalar math folding. Runs
+// last: rows shared with tensor ops (aten::add, aten::eq, ...) are wrapped so
+// a node whose operands are all numbers folds, others reach the tensor row.
+void add_scalar_converters(ConverterTable& table);
 
 }  // namespace exporters::frontend
