@@ -1,5 +1,5 @@
 // Creation converters. Shapes are static, so arange / zeros / ones / full /
-// empty (zeros) / linspace / tensor and their _like / new_ forms become
+// empty (zeros) / linspace / scalar_tensor and their _like / new_ forms become
 // constants (large all-equal tensors an expand of a scalar). tril / triu
 // fold on constants and become where(mask, x, 0) otherwise.
 #include <cmath>
@@ -183,34 +183,6 @@ Result scalar_tensor(ConversionContext& ctx, const NodeView& node) {
   return one(scalar_constant(ctx.graph(), v, dt));
 }
 
-// tensor(t, *, dtype, device, requires_grad) for a number or a flat list.
-Result tensor(ConversionContext& ctx, const NodeView& node) {
-  if (node.inputs.empty()) conversion_error(node, "'data' is missing");
-  const Operand& data = node.inputs[0];
-  std::optional<ir::DType> dtype = dtype_at(node, 1);
-  ir::Graph& g = ctx.graph();
-  if (is_scalar(data)) {
-    Scalar v = scalar_operand(node, 0);
-    return one(scalar_constant(g, v, dtype.value_or(dtype_of_number(v))));
-  }
-  if (const auto* l = std::get_if<std::vector<int64_t>>(&data)) {
-    return one(constant_from_ints(g, dtype.value_or(ir::DType::I64), {static_cast<int64_t>(l->size())}, *l));
-  }
-  if (const auto* l = std::get_if<std::vector<double>>(&data)) {
-    return one(constant_from_doubles(g, dtype.value_or(ir::DType::F32), {static_cast<int64_t>(l->size())}, *l));
-  }
-  if (const auto* l = std::get_if<std::vector<bool>>(&data)) {
-    std::vector<int64_t> v(l->begin(), l->end());
-    return one(constant_from_ints(g, dtype.value_or(ir::DType::Bool), {static_cast<int64_t>(v.size())}, v));
-  }
-  if (is_tensor(data)) {
-    ir::Value* v = std::get<ir::Value*>(data);
-    return one(dtype ? cast_to(g, v, *dtype) : v);
-  }
-  conversion_error(node, fmt::format("'data' of kind {} is not supported (numbers or flat lists only)",
-                                     operand_kind(data)));
-}
-
 // tril / triu(self, diagonal=0) on the last two dims.
 OpConverter triangle(bool lower) {
   return [lower](ConversionContext& ctx, const NodeView& node) -> Result {
@@ -257,7 +229,6 @@ void add_creation_converters(ConverterTable& table) {
   add_row(table, "new_full", new_full);
   add_row(table, "linspace", linspace);
   add_row(table, "scalar_tensor", scalar_tensor);
-  add_row(table, "tensor", tensor);
   add_row(table, "tril", triangle(true), true);
   add_row(table, "triu", triangle(false), true);
 }

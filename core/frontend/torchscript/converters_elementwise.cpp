@@ -482,16 +482,14 @@ Result zero(ConversionContext& ctx, const NodeView& node) {
 }  // namespace
 
 void add_elementwise_converters(ConverterTable& table) {
-  // Arithmetic (Tensor and Scalar overloads share a row).
+  // Arithmetic (Tensor and Scalar overloads share a row). Aliases such as
+  // subtract / multiply / clip / greater never reach a converter: tracing
+  // records the canonical op and TorchScript's normalize_ops rewrites them.
   add_row(table, "add", add_sub(false, false), true);
   add_row(table, "sub", add_sub(true, false), true);
-  add_row(table, "subtract", add_sub(true, false), true);
   add_row(table, "rsub", add_sub(true, true));
   add_row(table, "mul", mul, true);
-  add_row(table, "multiply", mul, true);
   add_row(table, "div", div, true);
-  add_row(table, "divide", div, true);
-  add_row(table, "true_divide", div, true);
   add_row(table, "floor_divide", floor_divide, true);
   add_row(table, "remainder", remainder, true);
   add_row(table, "fmod", fmod, true);
@@ -503,7 +501,6 @@ void add_elementwise_converters(ConverterTable& table) {
 
   // Unary math.
   add_row(table, "neg", neg, true);
-  add_row(table, "negative", neg, true);
   add_row(table, "abs", abs, true);
   add_row(table, "sign", sign, true);
   add_row(table, "square", square, true);
@@ -522,18 +519,12 @@ void add_elementwise_converters(ConverterTable& table) {
             return g.add1("mul", {g.add1("log", {x}), scalar_constant(g, 1.0 / std::log(10.0), x->type.dtype)});
           }), true);
   for (const char* op : {"floor", "ceil", "round", "trunc"}) add_row(table, op, rounding(op), true);
-  add_row(table, "fix", rounding("trunc"), true);
 
   // Comparisons and logic.
   const std::pair<const char*, const char*> comparisons[] = {
       {"eq", "equal"}, {"ne", "not_equal"}, {"lt", "less"}, {"le", "less_equal"}, {"gt", "greater"},
       {"ge", "greater_equal"}};
   for (const auto& [torch_name, ir_op] : comparisons) add_row(table, torch_name, comparison(torch_name, ir_op), true);
-  add_row(table, "not_equal", comparison("ne", "not_equal"), true);
-  add_row(table, "greater", comparison("gt", "greater"), true);
-  add_row(table, "greater_equal", comparison("ge", "greater_equal"), true);
-  add_row(table, "less", comparison("lt", "less"), true);
-  add_row(table, "less_equal", comparison("le", "less_equal"), true);
   add_row(table, "logical_and", logical_binary("logical_and"), true);
   add_row(table, "logical_or", logical_binary("logical_or"), true);
   add_row(table, "logical_xor", logical_binary("logical_xor"), true);
@@ -551,7 +542,6 @@ void add_elementwise_converters(ConverterTable& table) {
 
   // Clamp, selection.
   add_row(table, "clamp", clamp, true);
-  add_row(table, "clip", clamp, true);
   add_row(table, "clamp_min", clamp_min, true);
   add_row(table, "clamp_max", clamp_max, true);
   add_row(table, "where", where);
@@ -567,8 +557,8 @@ void add_elementwise_converters(ConverterTable& table) {
 
   // Whole-tensor writes.
   add_row(table, "copy", copy, true);
-  add_row(table, "fill", fill, true);
-  add_row(table, "zero", zero, true);
+  add_row(table, "fill_", fill);
+  add_row(table, "zero_", zero);
 }
 
 }  // namespace exporters::frontend

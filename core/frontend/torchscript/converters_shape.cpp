@@ -817,17 +817,12 @@ void add_shape_converters(ConverterTable& table) {
   add_row(table, "permute", permute_op);
   add_row(table, "transpose", transpose);
   add_row(table, "transpose_", transpose);
-  add_row(table, "swapaxes", transpose);
-  add_row(table, "swapdims", transpose);
   add_row(table, "movedim", movedim);
-  add_row(table, "moveaxis", movedim);
   add_row(table, "expand", expand);
   add_row(table, "expand_as", expand_as);
   add_row(table, "broadcast_to", expand);
   add_row(table, "repeat", repeat);
   add_row(table, "cat", cat);
-  add_row(table, "concat", cat);
-  add_row(table, "concatenate", cat);
   add_row(table, "stack", stack);
   add_row(table, "split", split);
   add_row(table, "split_with_sizes", split);
