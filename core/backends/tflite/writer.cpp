@@ -1,0 +1,82 @@
+// write_tflite: lower, optimise transposes, quantise weights, serialise,
+// then write atomically (temporary sibling + rename).
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <unistd.h>
+
+#include "model.hpp"
+
+namespace exporters::tflite {
+
+Quantization quantization_from_name(const std::string& name) {
+  if (name == "float32") return Quantization::Float32;
+  if (name == "float16") return Quantization::Float16;
+  if (name == "dynamic-int8") return Quantization::DynamicInt8;
+  throw TfliteError(fmt::format("--quantize {}: TFLite export supports float32, float16 and dynamic-int8", name));
+}
+
+std::string quantization_name(Quantization q) {
+  switch (q) {
+    case Quantization::Float32: return "float32";
+    case Quantization::Float16: return "float16";
+    case Quantization::DynamicInt8: return "dynamic-int8";
+  }
+  return "?";
+}
+
+TflModel build_model(const ir::Graph& graph, const TfliteOptions& options) {
+  TflModel m = lower_graph(graph);
+  optimize_transposes(m);
+  quantize_weights(m, options.quantize);
+  compact_tensors(m);
+  for (auto& s : m.signatures) s.key = options.signature_key;
+  std::map<std::string, std::string> meta = graph.metadata;
+  for (const auto& [k, v] : options.metadata) meta[k] = v;
+  m.description = options.description;
+  if (m.description.empty()) {
+    auto it = meta.find("description");
+    m.description = it != meta.end() ? it->second : "Exported by exporters";
+  }
+  for (const auto& [k, v] : meta) m.metadata.emplace_back(k, v);
+  // Same padded form converters use for the minimum runtime.
+  std::string minrt = "1.5.0";
+  minrt.resize(16, '\0');
+  m.metadata.emplace_back("min_runtime_version", minrt);
+  for (const auto& t : m.tensors)
+    if (t.data) m.buffer_bytes += t.data->nbytes();
+  return m;
+}
+
+std::vector<uint8_t> serialize_tflite(const ir::Graph& graph, const TfliteOptions& options) {
+  return encode_model(build_model(graph, options));
+}
+
+void write_tflite(const ir::Graph& graph, const TfliteOptions& options, const std::filesystem::path& out) {
+  std::vector<uint8_t> bytes = serialize_tflite(graph, options);
+  static std::atomic<int> seq{0};
+  std::filesystem::path tmp = out;
+  tmp += fmt::format(".tmp-{}-{}", ::getpid(), seq++);
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw TfliteError(fmt::format("{}: cannot open for writing", tmp.string()));
+    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    f.flush();
+    if (!f) {
+      f.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw TfliteError(fmt::format("{}: write failed", out.string()));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, out, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw TfliteError(fmt::format("{}: cannot rename the finished file into place", out.string()));
+  }
+}
+
+}  // namespace exporters::tflite
