@@ -1,0 +1,129 @@
+// The exporters executable, run as a child process.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+
+#include <doctest/doctest.h>
+
+#include "exporters_config.h"
+#include "scenario.hpp"
+
+using namespace registry_test;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs the CLI with HOME pointing at an empty folder and no
+// EXPORTERS_PLUGIN_PATH, so only the given folders and the build tree count.
+Run run_exporters(const std::string& args) {
+  static TempDir home;
+  std::string command = "env -u EXPORTERS_PLUGIN_PATH HOME='" + home.path().string() + "' '" +
+                        EXPORTERS_EXE + "' " + args + " 2>&1";
+  Run run;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+size_t count_lines(const std::string& text) {
+  size_t lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("exporters --version prints the project version") {
+  Run run = run_exporters("--version");
+  CHECK(run.exit_code == 0);
+  CHECK(run.output == std::string("exporters ") + EXPORTERS_VERSION + "\n");
+}
+
+TEST_CASE("exporters --help lists every subcommand and the global plugin path option") {
+  Run run = run_exporters("--help");
+  CHECK(run.exit_code == 0);
+  for (const char* word : {"coreml", "tflite", "validate", "inspect", "plugins", "--plugin-path"}) {
+    CAPTURE(word);
+    CHECK(contains(run.output, word));
+  }
+}
+
+TEST_CASE("usage errors are one line and exit code 2") {
+  Run unknown = run_exporters("--no-such-option");
+  CHECK(unknown.exit_code == 2);
+  CHECK(count_lines(unknown.output) == 1);
+  CHECK(contains(unknown.output, "--no-such-option"));
+
+  Run missing = run_exporters("coreml");
+  CHECK(missing.exit_code == 2);
+  CHECK(count_lines(missing.output) == 1);
+  CHECK(contains(missing.output, "MODEL_DIR"));
+
+  Run bad_choice = run_exporters("tflite . -o x.tflite --quantize int3");
+  CHECK(bad_choice.exit_code == 2);
+  CHECK(contains(bad_choice.output, "int3"));
+}
+
+TEST_CASE("plugins list shows name, version, model types, status and path from the manifests") {
+  TempDir tmp;
+  fs::path alpha = install_fixture(tmp.sub("a"), "fixture_alpha", "alpha", {"alpha", "shared"});
+  Run run = run_exporters("plugins list --plugin-path '" + (tmp.path() / "a").string() + "'");
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "alpha  "));
+  CHECK(contains(run.output, "1.2.3"));
+  CHECK(contains(run.output, "alpha, shared"));
+  CHECK(contains(run.output, "available"));
+  CHECK(contains(run.output, alpha.string()));
+  // Run from the build tree, the in-tree example plugin is listed too.
+  CHECK(contains(run.output, "hello"));
+  CHECK(contains(run.output, "(build tree)"));
+}
+
+TEST_CASE("plugins list reports an override and who wins; the flag may precede the subcommand") {
+  TempDir tmp;
+  install_fixture(tmp.sub("a"), "fixture_alpha", "alpha", {"alpha", "shared"});
+  fs::path beta = install_fixture(tmp.sub("b"), "fixture_beta", "beta", {"beta", "shared"});
+  Run run = run_exporters("--plugin-path '" + (tmp.path() / "a").string() + ":" +
+                          (tmp.path() / "b").string() + "' plugins list");
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "beta, shared (overridden)"));
+  CHECK(contains(run.output, "model type \"shared\" is served by " +
+                                 (tmp.path() / "a" / "alpha.json").string()));
+}
+
+TEST_CASE("plugins verify exits 0 when every plugin loads") {
+  TempDir tmp;
+  install_fixture(tmp.sub("a"), "fixture_alpha", "alpha", {"alpha", "shared"});
+  Run run = run_exporters("plugins verify --plugin-path '" + (tmp.path() / "a").string() + "'");
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "0 broken"));
+}
+
+TEST_CASE("plugins verify exits 1 and names the broken plugin and the reason") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("a");
+  install_fixture(dir, "fixture_alpha", "alpha", {"alpha", "shared"});
+  install_fixture(dir, "fixture_throwing", "throwing", {"throwing"});
+  write_file(dir / "libgarbage.so", "garbage");
+  write_file(dir / "garbage.json", manifest("garbage", {"garbage"}, "libgarbage.so").dump());
+  Run run = run_exporters("plugins verify --plugin-path '" + dir.string() + "'");
+  CHECK(run.exit_code == 1);
+  CHECK(contains(run.output, "registration threw: fixture refuses to register"));
+  CHECK(contains(run.output, "not a loadable shared library"));
+  CHECK(contains(run.output, "2 broken"));
+
+  // list does not load code, so it cannot see the broken libraries and succeeds.
+  Run list = run_exporters("plugins list --plugin-path '" + dir.string() + "'");
+  CHECK(list.exit_code == 0);
+}
