@@ -1,0 +1,698 @@
+// Core ML backend tests. Expectations come from the format facts (field
+// numbers, blob layout) and from running the original IR in the reference
+// interpreter, never from the writer itself.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/backends/coreml/blob_storage.hpp"
+#include "core/backends/coreml/coreml.hpp"
+#include "core/runtime/interpreter.hpp"
+#include "exporters/ir/ops.hpp"
+
+namespace fs = std::filesystem;
+using namespace exporters;
+using ir::DType;
+using ir::Tensor;
+
+// mil_lowering.hpp pulls in generated protobuf headers, so only the table
+// query is declared here.
+namespace exporters::coreml {
+struct MilLoweringRow;
+const MilLoweringRow* find_mil_lowering(std::string_view ir_op);
+}  // namespace exporters::coreml
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / ("exporters_coreml_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const fs::path& p, const std::string& bytes) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// ── a minimal protobuf wire decoder (independent of the generated code) ──
+struct Field {
+  uint32_t number = 0;
+  int wire = 0;
+  uint64_t varint = 0;
+  std::string bytes;  // length-delimited payload or fixed bytes
+};
+
+uint64_t read_varint(std::string_view s, size_t& pos) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    REQUIRE(pos < s.size());
+    const uint8_t b = static_cast<uint8_t>(s[pos++]);
+    v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) return v;
+  }
+  FAIL("varint too long");
+  return 0;
+}
+
+std::vector<Field> decode(std::string_view s) {
+  std::vector<Field> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const uint64_t key = read_varint(s, pos);
+    Field f;
+    f.number = static_cast<uint32_t>(key >> 3);
+    f.wire = static_cast<int>(key & 7);
+    if (f.wire == 0) {
+      f.varint = read_varint(s, pos);
+    } else if (f.wire == 2) {
+      const uint64_t len = read_varint(s, pos);
+      REQUIRE(pos + len <= s.size());
+      f.bytes = std::string(s.substr(pos, len));
+      pos += len;
+    } else if (f.wire == 5 || f.wire == 1) {
+      const size_t n = f.wire == 5 ? 4 : 8;
+      REQUIRE(pos + n <= s.size());
+      f.bytes = std::string(s.substr(pos, n));
+      pos += n;
+    } else {
+      FAIL("unexpected wire type " << f.wire);
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+std::vector<Field> all(const std::vector<Field>& msg, uint32_t number) {
+  std::vector<Field> r;
+  for (const auto& f : msg)
+    if (f.number == number) r.push_back(f);
+  return r;
+}
+
+Field one(const std::vector<Field>& msg, uint32_t number) {
+  auto r = all(msg, number);
+  REQUIRE_MESSAGE(r.size() == 1, "field " << number << " occurs " << r.size() << " times");
+  return r[0];
+}
+
+std::vector<Field> sub(const std::vector<Field>& msg, uint32_t number) {
+  Field f = one(msg, number);
+  REQUIRE(f.wire == 2);
+  return decode(f.bytes);
+}
+
+std::vector<int64_t> packed_varints(const Field& f) {
+  std::vector<int64_t> v;
+  size_t pos = 0;
+  while (pos < f.bytes.size()) v.push_back(static_cast<int64_t>(read_varint(f.bytes, pos)));
+  return v;
+}
+
+// Map<string, V> entries: key field 1, value field 2.
+std::map<std::string, std::vector<Field>> map_entries(const std::vector<Field>& msg, uint32_t number) {
+  std::map<std::string, std::vector<Field>> m;
+  for (const auto& e : all(msg, number)) {
+    auto kv = decode(e.bytes);
+    m[one(kv, 1).bytes] = all(kv, 2).empty() ? std::vector<Field>{} : decode(one(kv, 2).bytes);
+  }
+  return m;
+}
+
+std::string string_value(const std::vector<Field>& value) {
+  // Value{2: type, 3: ImmediateValue{1: TensorValue{4: RepeatedStrings{1: s}}}}
+  return one(sub(sub(sub(value, 3), 1), 4), 1).bytes;
+}
+
+Tensor random_tensor(DType dtype, ir::Shape shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  const int64_t n = ir::shape_numel(shape);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = dist(rng);
+  Tensor t = Tensor::from_f32(shape, v);
+  return dtype == DType::F32 ? t : t.cast(dtype);
+}
+
+Tensor ids_tensor(ir::Shape shape, const std::vector<int64_t>& ids) { return Tensor::from_i64(shape, ids); }
+
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) m = std::max(m, std::fabs(t.element_as_double(i)));
+  return m;
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  double m = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::fabs(a.element_as_double(i) - b.element_as_double(i)));
+  return m;
+}
+
+// Inputs of the read-back graph: Core ML has no int64, so ids arrive as int32.
+std::vector<Tensor> inputs_for(const ir::Graph& g, const std::vector<Tensor>& original) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < original.size(); ++i) {
+    const DType want = g.inputs().at(i)->type.dtype;
+    out.push_back(original[i].dtype() == want ? original[i] : original[i].cast(want));
+  }
+  return out;
+}
+
+const fs::path kModel = fs::path("Data") / "com.apple.CoreML" / "model.mlmodel";
+const fs::path kWeights = fs::path("Data") / "com.apple.CoreML" / "weights" / "weight.bin";
+
+// x f32[1x3] -> relu(linear(x, w[2x3], b[2])) "y"
+ir::Graph tiny_graph() {
+  ir::Graph g;
+  ir::Value* x = g.add_input("x", {DType::F32, {1, 3}});
+  ir::Value* w = g.constant(Tensor::from_f32({2, 3}, {1, 2, 3, 4, 5, 6}));
+  ir::Value* b = g.constant(Tensor::from_f32({2}, {0.5f, -0.5f}));
+  ir::Value* y = g.add1("relu", {g.add1("linear", {x, w, b})});
+  g.add_output(y, "y");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("every canonical IR op has a Core ML lowering row") {
+  for (const std::string& op : ir::op_names()) {
+    if (op == "constant") continue;  // emitted as MIL const on first use
+    CHECK_MESSAGE(coreml::find_mil_lowering(op) != nullptr, "no lowering for " << op);
+  }
+}
+
+TEST_CASE("targets map to specification versions and opsets") {
+  CHECK(coreml::specification_version(*coreml::parse_target("iOS15")) == 6);
+  CHECK(coreml::specification_version(*coreml::parse_target("iOS18")) == 9);
+  CHECK(coreml::opset_name(coreml::Target::iOS16) == "CoreML6");
+  CHECK(coreml::opset_name(coreml::Target::iOS17) == "CoreML7");
+  CHECK_FALSE(coreml::parse_target("iOS14"));
+}
+
+TEST_CASE("model.mlmodel encodes Model / ModelDescription / MIL Program with the spec's field numbers") {
+  TempDir dir;
+  coreml::CoreMLOptions opt;
+  opt.metadata.author = "Ada";
+  opt.metadata.license = "MIT";
+  opt.metadata.user_defined["k"] = "v";
+  opt.input_descriptions["x"] = "the input";
+  const fs::path out = dir.path / "Tiny.mlpackage";
+  coreml::write_mlpackage(tiny_graph(), opt, out);
+
+  const auto model = decode(slurp(out / kModel));
+  CHECK(one(model, 1).varint == 6);  // specificationVersion (iOS15)
+
+  const auto desc = sub(model, 2);
+  const auto in = sub(desc, 1);
+  CHECK(one(in, 1).bytes == "x");
+  CHECK(one(in, 2).bytes == "the input");
+  const auto in_array = sub(sub(in, 3), 5);  // FeatureType.multiArrayType
+  CHECK(packed_varints(one(in_array, 1)) == std::vector<int64_t>{1, 3});
+  CHECK(one(in_array, 2).varint == 65568);  // FLOAT32
+  const auto out_desc = sub(desc, 10);
+  CHECK(one(out_desc, 1).bytes == "y");
+  CHECK(packed_varints(one(sub(sub(out_desc, 3), 5), 1)) == std::vector<int64_t>{1, 2});
+  const auto meta = sub(desc, 100);
+  CHECK(one(meta, 3).bytes == "Ada");
+  CHECK(one(meta, 4).bytes == "MIT");
+  auto ud = decode(one(meta, 100).bytes);
+  CHECK(one(ud, 1).bytes == "k");
+  CHECK(one(ud, 2).bytes == "v");
+
+  const auto program = sub(model, 502);
+  CHECK(one(program, 1).varint == 1);  // Program.version
+  auto functions = map_entries(program, 2);
+  REQUIRE(functions.count("main"));
+  const auto& main = functions["main"];
+  CHECK(one(main, 2).bytes == "CoreML5");
+  const auto fn_in = sub(main, 1);  // NamedValueType
+  CHECK(one(fn_in, 1).bytes == "x");
+  const auto tensor_type = sub(sub(fn_in, 2), 1);
+  CHECK(one(tensor_type, 1).varint == 11);  // FLOAT32
+  CHECK(one(tensor_type, 2).varint == 2);   // rank
+  auto dims = all(tensor_type, 3);
+  REQUIRE(dims.size() == 2);
+  CHECK(one(sub(decode(dims[1].bytes), 1), 1).varint == 3);  // Dimension.constant.size
+
+  auto blocks = map_entries(main, 3);
+  REQUIRE(blocks.count("CoreML5"));
+  const auto& block = blocks["CoreML5"];
+  CHECK(one(block, 2).bytes == "y");  // Block.outputs
+  std::vector<std::string> types;
+  std::map<std::string, std::vector<Field>> ops;
+  for (const auto& f : all(block, 3)) {
+    auto op = decode(f.bytes);
+    types.push_back(one(op, 1).bytes);
+    ops[one(sub(op, 3), 1).bytes] = op;  // by first output name
+  }
+  CHECK(types == std::vector<std::string>{"const", "const", "linear", "relu"});
+
+  // The linear op references its operands by name; weights are immediate
+  // (6 < 10 elements) fp32 values.
+  std::vector<Field> linear;
+  for (const auto& [name, op] : ops)
+    if (one(op, 1).bytes == "linear") linear = op;
+  auto args = map_entries(linear, 2);
+  REQUIRE(args.count("x"));
+  REQUIRE(args.count("weight"));
+  REQUIRE(args.count("bias"));
+  CHECK(one(sub(args["x"], 1), 1).bytes == "x");  // Argument.arguments[0].name
+  const std::string weight_name = one(sub(args["weight"], 1), 1).bytes;
+  REQUIRE(ops.count(weight_name));
+  auto attrs = map_entries(ops[weight_name], 5);
+  REQUIRE(attrs.count("val"));
+  CHECK(string_value(attrs["name"]) == weight_name);
+  const auto floats = one(sub(sub(sub(attrs["val"], 3), 1), 1), 1);  // Value.immediate.tensor.floats.values
+  REQUIRE(floats.bytes.size() == 6 * 4);
+  float w[6];
+  std::memcpy(w, floats.bytes.data(), sizeof w);
+  CHECK(w[0] == 1.0f);
+  CHECK(w[5] == 6.0f);
+  // The relu op produces the block output directly.
+  REQUIRE(ops.count("y"));
+  CHECK(one(ops["y"], 1).bytes == "relu");
+  CHECK(string_value(map_entries(ops["y"], 5)["name"]) == "y");
+}
+
+TEST_CASE("Manifest.json names the model and weights items and the root model") {
+  TempDir dir;
+  const fs::path out = dir.path / "Tiny.mlpackage";
+  coreml::write_mlpackage(tiny_graph(), {}, out);
+  const std::string m = slurp(out / "Manifest.json");
+  CHECK(m.find("\"fileFormatVersion\": \"1.0.0\"") != std::string::npos);
+  CHECK(m.find("\"path\": \"com.apple.CoreML/model.mlmodel\"") != std::string::npos);
+  CHECK(m.find("\"path\": \"com.apple.CoreML/weights\"") != std::string::npos);
+  CHECK(m.find("\"rootModelIdentifier\"") != std::string::npos);
+  CHECK(fs::is_regular_file(out / kWeights));
+}
+
+namespace {
+
+uint32_t u32(const std::string& s, size_t off) {
+  uint32_t v;
+  std::memcpy(&v, s.data() + off, 4);
+  return v;
+}
+uint64_t u64(const std::string& s, size_t off) {
+  uint64_t v;
+  std::memcpy(&v, s.data() + off, 8);
+  return v;
+}
+
+ir::Graph two_weight_graph(const Tensor& a, const Tensor& b) {
+  ir::Graph g;
+  ir::Value* x = g.add_input("x", {DType::F32, {3, 5}});
+  ir::Value* y = g.add1("matmul", {x, g.constant(a)});           // [3x5] @ [5x4]
+  ir::Value* z = g.add1("matmul", {y, g.constant(b)});           // [3x4] @ [4x3]
+  g.add_output(z, "z");
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("weight.bin: 64-byte header, 64-byte metadata with sentinel, 64-aligned data, offsets at the metadata") {
+  TempDir dir;
+  const Tensor a = random_tensor(DType::F32, {5, 4}, 1);  // 20 floats = 80 bytes
+  const Tensor b = random_tensor(DType::F32, {4, 3}, 2);  // 12 floats = 48 bytes
+  const fs::path out = dir.path / "W.mlpackage";
+  coreml::write_mlpackage(two_weight_graph(a, b), {}, out);
+  const std::string w = slurp(out / kWeights);
+
+  REQUIRE(w.size() == 64 + 64 + 80 + 48 /*pad to 256*/ + 64 + 48);
+  CHECK(u32(w, 0) == 2);  // blob count
+  CHECK(u32(w, 4) == 2);  // format version
+  for (size_t i = 8; i < 64; ++i) CHECK(w[i] == 0);
+  // first blob: metadata at 64, data at 128
+  CHECK(u32(w, 64) == 0xDEADBEEFu);
+  CHECK(u32(w, 68) == 2);     // fp32
+  CHECK(u64(w, 72) == 80);    // size in bytes
+  CHECK(u64(w, 80) == 128);   // data offset
+  CHECK(u64(w, 88) == 0);     // padding bits
+  CHECK(std::memcmp(w.data() + 128, a.data(), 80) == 0);
+  for (size_t i = 208; i < 256; ++i) CHECK(w[i] == 0);  // alignment padding
+  // second blob: metadata at 256, data at 320, no padding after the last blob
+  CHECK(u32(w, 256) == 0xDEADBEEFu);
+  CHECK(u64(w, 264) == 48);
+  CHECK(u64(w, 272) == 320);
+  CHECK(std::memcmp(w.data() + 320, b.data(), 48) == 0);
+
+  // The program points at the metadata records.
+  const std::string model = slurp(out / kModel);
+  std::vector<uint64_t> offsets;
+  for (const auto& f : all(decode(model), 502)) {
+    auto fn = map_entries(decode(f.bytes), 2)["main"];
+    for (const auto& op_field : all(map_entries(fn, 3)["CoreML5"], 3)) {
+      auto op = decode(op_field.bytes);
+      if (one(op, 1).bytes != "const") continue;
+      auto val = map_entries(op, 5)["val"];
+      auto blob = all(val, 5);  // Value.blobFileValue
+      if (blob.empty()) continue;
+      auto bf = decode(blob[0].bytes);
+      CHECK(one(bf, 1).bytes == "@model_path/weights/weight.bin");
+      offsets.push_back(one(bf, 2).varint);
+    }
+  }
+  CHECK(offsets == std::vector<uint64_t>{64, 256});
+}
+
+TEST_CASE("float16 precision stores fp16 blobs, clamps to the fp16 range and casts at the boundary") {
+  TempDir dir;
+  std::vector<float> av(20, 0.25f);
+  av[3] = -3.4028235e38f;  // torch.finfo(float32).min style mask value
+  const Tensor a = Tensor::from_f32({5, 4}, av);
+  const Tensor b = random_tensor(DType::F32, {4, 3}, 2);
+  coreml::CoreMLOptions opt;
+  opt.precision = coreml::Precision::Float16;
+  const fs::path out = dir.path / "H.mlpackage";
+  coreml::write_mlpackage(two_weight_graph(a, b), opt, out);
+  const std::string w = slurp(out / kWeights);
+  CHECK(u32(w, 68) == 1);   // fp16
+  CHECK(u64(w, 72) == 40);  // 20 halves
+  uint16_t h[20];
+  std::memcpy(h, w.data() + 128, sizeof h);
+  CHECK(h[0] == ir::float_to_half(0.25f));
+  CHECK(h[3] == 0xFBFF);  // -65504, not -inf
+
+  const auto summary = coreml::summarize_mlpackage(out);
+  CHECK(summary.inputs.at(0).type == "MultiArray FLOAT32 [3, 5]");
+  CHECK(summary.outputs.at(0).type == "MultiArray FLOAT32 [3, 3]");
+  CHECK(summary.op_histogram.at("cast") == 2);
+  CHECK(summary.blob_count == 2);
+  CHECK(summary.blob_data_bytes == 40 + 24);
+}
+
+namespace {
+
+// A transformer-style graph: ids -> embedding -> norms, attention-like
+// matmuls, masks, activations, slicing, reductions.
+ir::Graph text_graph() {
+  ir::Graph g;
+  ir::Value* ids = g.add_input("input_ids", {DType::I64, {1, 6}});
+  ir::Value* mask = g.add_input("attention_mask", {DType::I64, {1, 6}});
+  ir::Value* table = g.constant(random_tensor(DType::F32, {16, 8}, 10));
+  ir::Value* h = g.add1("gather", {table, ids}, {{"axis", int64_t{0}}});                       // 1x6x8
+  h = g.add1("layer_norm", {h, g.constant(random_tensor(DType::F32, {8}, 11, 0.5f, 1.5f)),
+                            g.constant(random_tensor(DType::F32, {8}, 12))},
+             {{"axes", std::vector<int64_t>{2}}, {"epsilon", 1e-5}});
+  ir::Value* q = g.add1("linear", {h, g.constant(random_tensor(DType::F32, {8, 8}, 13)),
+                                   g.constant(random_tensor(DType::F32, {8}, 14))});
+  ir::Value* k = g.add1("linear", {h, g.constant(random_tensor(DType::F32, {8, 8}, 15))});
+  ir::Value* kt = g.add1("transpose", {k}, {{"perm", std::vector<int64_t>{0, 2, 1}}});
+  ir::Value* s = g.add1("matmul", {q, kt});                                                     // 1x6x6
+  s = g.add1("mul", {s, g.constant(Tensor::scalar_f32(0.35f))});
+  // mask: (1 - mask) * finfo.min, broadcast over rows
+  ir::Value* mf = g.add1("cast", {mask}, {{"dtype", std::string("f32")}});
+  ir::Value* inv = g.add1("sub", {g.constant(Tensor::scalar_f32(1.0f)), mf});
+  ir::Value* bias = g.add1("mul", {inv, g.constant(Tensor::scalar_f32(-3.4028235e38f))});
+  bias = g.add1("reshape", {bias}, {{"shape", std::vector<int64_t>{1, 1, 6}}});
+  s = g.add1("add", {s, bias});
+  ir::Value* p = g.add1("softmax", {s}, {{"axis", int64_t{2}}});
+  ir::Value* ctx = g.add1("matmul", {p, h});                                                    // 1x6x8
+  ctx = g.add1("gelu", {ctx}, {{"approximate", std::string("none")}});
+  ir::Value* t = g.add1("gelu", {ctx}, {{"approximate", std::string("tanh")}});
+  t = g.add1("add", {t, g.add1("tanh", {ctx})});
+  t = g.add1("mul", {t, g.add1("sigmoid", {ctx})});
+  t = g.add1("sub", {t, g.add1("erf", {ctx})});
+  ir::Value* sq = g.add1("sqrt", {g.add1("add", {g.add1("abs", {t}), g.constant(Tensor::scalar_f32(1.0f))})});
+  t = g.add1("div", {t, sq});
+  t = g.add1("add", {t, g.add1("rsqrt", {sq})});
+  t = g.add1("silu", {t});
+  t = g.add1("clamp", {t}, {{"min", -2.0}, {"max", 2.0}});
+  t = g.add1("clamp", {t}, {{"min", -1.5}});
+  ir::Value* first = g.add1("slice", {t}, {{"axes", std::vector<int64_t>{1}}, {"starts", std::vector<int64_t>{0}},
+                                            {"ends", std::vector<int64_t>{1}}, {"steps", std::vector<int64_t>{1}}});
+  ir::Value* every2 = g.add1("slice", {t}, {{"axes", std::vector<int64_t>{1, 2}}, {"starts", std::vector<int64_t>{1, 0}},
+                                             {"ends", std::vector<int64_t>{6, 8}}, {"steps", std::vector<int64_t>{2, 3}}});
+  ir::Value* pooled = g.add1("reduce_mean", {t}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{1}}});
+  ir::Value* cat = g.add1("concat", {first, pooled, g.add1("neg", {first})}, {{"axis", int64_t{1}}});  // 1x3x8
+  ir::Value* logits = g.add1("linear", {cat, g.constant(random_tensor(DType::F32, {4, 8}, 16)),
+                                        g.constant(random_tensor(DType::F32, {4}, 17))});
+  ir::Value* logp = g.add1("log_softmax", {logits}, {{"axis", int64_t{2}}});
+  ir::Value* arg = g.add1("argmax", {logits}, {{"axis", int64_t{2}}, {"keepdims", int64_t{0}}});
+  ir::Value* neg_mask = g.add1("less", {logits, g.constant(Tensor::scalar_f32(0.0f))});
+  ir::Value* sel = g.add1("where", {neg_mask, g.add1("exp", {logits}), logits});
+  ir::Value* red = g.add1("reduce_max", {sel}, {{"axes", std::vector<int64_t>{}}, {"keepdims", int64_t{0}}});
+  ir::Value* cs = g.add1("cumsum", {every2}, {{"axis", int64_t{2}}, {"exclusive", int64_t{1}}, {"reverse", int64_t{0}}});
+  // int path: positions from the mask, floor_div / mod / integer div
+  ir::Value* pos = g.add1("cumsum", {mask}, {{"axis", int64_t{1}}, {"exclusive", int64_t{0}}, {"reverse", int64_t{0}}});
+  ir::Value* three = g.constant(Tensor::scalar_i64(3));
+  ir::Value* ints = g.add1("add", {g.add1("floor_div", {pos, three}), g.add1("mod", {pos, three})});
+  ints = g.add1("add", {ints, g.add1("div", {g.add1("neg", {pos}), g.constant(Tensor::scalar_i64(4))})});
+  g.add_output(logp, "log_probs");
+  g.add_output(arg, "label");
+  g.add_output(red, "max_value");
+  g.add_output(cs, "cumsum");
+  g.add_output(ints, "int_math");
+  g.add_output(every2, "every2");
+  return g;
+}
+
+// A vision-style graph: convs, norms, pools, resizes, pads.
+ir::Graph vision_graph() {
+  ir::Graph g;
+  ir::Value* x = g.add_input("pixel_values", {DType::F32, {1, 3, 8, 8}});
+  ir::Value* c = g.add1("conv", {x, g.constant(random_tensor(DType::F32, {8, 3, 3, 3}, 20)),
+                                 g.constant(random_tensor(DType::F32, {8}, 21))},
+                        {{"strides", std::vector<int64_t>{1, 1}}, {"dilations", std::vector<int64_t>{1, 1}},
+                         {"pads", std::vector<int64_t>{1, 0, 1, 2}}, {"groups", int64_t{1}}});        // 1x8x8x9
+  c = g.add1("batch_norm", {c, g.constant(random_tensor(DType::F32, {8}, 22)),
+                            g.constant(random_tensor(DType::F32, {8}, 23, 0.5f, 2.0f)),
+                            g.constant(random_tensor(DType::F32, {8}, 24)), g.constant(random_tensor(DType::F32, {8}, 25))},
+             {{"epsilon", 1e-5}});
+  c = g.add1("relu", {c});
+  ir::Value* dw = g.add1("conv", {c, g.constant(random_tensor(DType::F32, {8, 2, 3, 3}, 26))},
+                         {{"strides", std::vector<int64_t>{2, 2}}, {"dilations", std::vector<int64_t>{1, 1}},
+                          {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"groups", int64_t{4}}});      // 1x8x4x5
+  dw = g.add1("group_norm", {dw, g.constant(random_tensor(DType::F32, {8}, 27, 0.5f, 1.5f)),
+                             g.constant(random_tensor(DType::F32, {8}, 28))},
+              {{"groups", int64_t{2}}, {"epsilon", 1e-5}});
+  dw = g.add1("hardswish", {dw});
+  ir::Value* mp = g.add1("max_pool", {c}, {{"kernel", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}},
+                                           {"pads", std::vector<int64_t>{0, 0, 0, 1}}, {"ceil_mode", int64_t{0}}});   // 1x8x4x5
+  ir::Value* ap = g.add1("avg_pool", {c}, {{"kernel", std::vector<int64_t>{3, 3}}, {"strides", std::vector<int64_t>{2, 2}},
+                                           {"pads", std::vector<int64_t>{1, 1, 1, 1}}, {"ceil_mode", int64_t{0}},
+                                           {"count_include_pad", int64_t{0}}});                                        // 1x8x4x5
+  ir::Value* s = g.add1("add", {g.add1("add", {mp, ap}), dw});
+  s = g.add1("hardsigmoid", {g.add1("leaky_relu", {s}, {{"alpha", 0.1}})});
+  ir::Value* up = g.add1("resize", {s}, {{"mode", std::string("linear")}, {"sizes", std::vector<int64_t>{8, 10}},
+                                         {"align_corners", int64_t{0}}});
+  ir::Value* upn = g.add1("resize", {s}, {{"mode", std::string("nearest")}, {"sizes", std::vector<int64_t>{8, 10}}});
+  ir::Value* upa = g.add1("resize", {s}, {{"mode", std::string("linear")}, {"sizes", std::vector<int64_t>{7, 9}},
+                                          {"align_corners", int64_t{1}}});
+  ir::Value* padded = g.add1("pad", {upa}, {{"pads", std::vector<int64_t>{0, 0, 1, 0, 0, 0, 0, 1}},
+                                            {"mode", std::string("constant")}, {"value", 0.5}});                       // 1x8x8x10
+  ir::Value* refl = g.add1("pad", {upa}, {{"pads", std::vector<int64_t>{0, 0, 0, 1, 0, 0, 1, 0}},
+                                          {"mode", std::string("reflect")}, {"value", 0.0}});                          // 1x8x8x10
+  ir::Value* sum = g.add1("add", {g.add1("add", {up, upn}), g.add1("sub", {padded, refl})});
+  sum = g.add1("elu", {sum}, {{"alpha", 1.0}});
+  sum = g.add1("softplus", {sum}, {{"beta", 2.0}, {"threshold", 1.0}});
+  ir::Value* gp = g.add1("adaptive_avg_pool", {sum}, {{"sizes", std::vector<int64_t>{1, 1}}});
+  ir::Value* ap2 = g.add1("adaptive_max_pool", {sum}, {{"sizes", std::vector<int64_t>{4, 5}}});
+  ir::Value* flat = g.add1("reshape", {gp}, {{"shape", std::vector<int64_t>{1, 8}}});
+  ir::Value* rev = g.add1("flip", {flat}, {{"axes", std::vector<int64_t>{1}}});
+  ir::Value* ex = g.add1("expand", {g.add1("reshape", {rev}, {{"shape", std::vector<int64_t>{8, 1}}})},
+                         {{"shape", std::vector<int64_t>{2, 8, 3}}});
+  ir::Value* tl = g.add1("tile", {flat}, {{"repeats", std::vector<int64_t>{2, 1}}});
+  ir::Value* ct = g.add1("conv_transpose", {ap2, g.constant(random_tensor(DType::F32, {8, 4, 2, 2}, 29)),
+                                            g.constant(random_tensor(DType::F32, {4}, 30))},
+                         {{"strides", std::vector<int64_t>{2, 2}}, {"dilations", std::vector<int64_t>{1, 1}},
+                          {"pads", std::vector<int64_t>{0, 0, 0, 0}}, {"output_padding", std::vector<int64_t>{1, 0}},
+                          {"groups", int64_t{1}}});
+  g.add_output(ex, "expanded");
+  g.add_output(tl, "tiled");
+  g.add_output(ct, "deconv");
+  g.add_output(sum, "features");
+  return g;
+}
+
+void check_round_trip(const ir::Graph& g, const std::vector<Tensor>& inputs, coreml::CoreMLOptions opt, double tol,
+                      bool relative) {
+  TempDir dir;
+  const fs::path out = dir.path / "RT.mlpackage";
+  coreml::write_mlpackage(g, opt, out);
+  ir::Graph back = coreml::read_mlpackage(out);
+  REQUIRE(back.outputs().size() == g.outputs().size());
+  const auto expected = runtime::run(g, inputs);
+  const auto got = runtime::run(back, inputs_for(back, inputs));
+  for (size_t i = 0; i < expected.size(); ++i) {
+    INFO("output " << g.output_names()[i]);
+    const double scale = relative ? std::max(1.0, max_abs(expected[i])) : 1.0;
+    const double err = max_abs_diff(expected[i], got[i]);
+    CHECK(err <= tol * scale);
+  }
+}
+
+std::vector<Tensor> text_inputs() {
+  return {ids_tensor({1, 6}, {3, 15, 0, 7, 7, 2}), ids_tensor({1, 6}, {1, 1, 1, 1, 0, 0})};
+}
+
+}  // namespace
+
+TEST_CASE("round trip IR -> mlpackage -> IR matches the interpreter, text graph, float32") {
+  for (auto target : {coreml::Target::iOS15, coreml::Target::iOS17}) {
+    coreml::CoreMLOptions opt;
+    opt.target = target;
+    check_round_trip(text_graph(), text_inputs(), opt, 1e-5, false);
+  }
+}
+
+TEST_CASE("round trip IR -> mlpackage -> IR matches the interpreter, vision graph, float32") {
+  check_round_trip(vision_graph(), {random_tensor(DType::F32, {1, 3, 8, 8}, 99)}, {}, 1e-5, false);
+}
+
+TEST_CASE("round trip in float16 stays within 1e-2 of the float32 result") {
+  coreml::CoreMLOptions opt;
+  opt.precision = coreml::Precision::Float16;
+  check_round_trip(vision_graph(), {random_tensor(DType::F32, {1, 3, 8, 8}, 99)}, opt, 1e-2, true);
+  check_round_trip(text_graph(), text_inputs(), opt, 1e-2, true);
+}
+
+TEST_CASE("int64 inputs become INT32 arrays and the description mirrors main") {
+  TempDir dir;
+  const fs::path out = dir.path / "T.mlpackage";
+  coreml::CoreMLOptions opt;
+  opt.metadata.version = "1.2";
+  opt.output_descriptions["label"] = "predicted class";
+  coreml::write_mlpackage(text_graph(), opt, out);
+  const auto s = coreml::summarize_mlpackage(out);
+  CHECK(s.specification_version == 6);
+  CHECK(s.opset == "CoreML5");
+  REQUIRE(s.inputs.size() == 2);
+  CHECK(s.inputs[0].name == "input_ids");
+  CHECK(s.inputs[0].type == "MultiArray INT32 [1, 6]");
+  REQUIRE(s.outputs.size() == 6);
+  CHECK(s.outputs[1].name == "label");
+  CHECK(s.outputs[1].type == "MultiArray INT32 [1, 3]");
+  CHECK(s.outputs[1].description == "predicted class");
+  CHECK(s.version == "1.2");
+  CHECK(s.op_histogram.at("linear") == 3);
+  CHECK(s.op_histogram.at("gather") == 1);
+  const std::string text = coreml::format_summary(s);
+  CHECK(text.find("input_ids: MultiArray INT32 [1, 6]") != std::string::npos);
+  const ir::Graph back = coreml::read_mlpackage(out / kModel);  // model.mlmodel inside the package
+  CHECK(back.inputs()[0]->type == ir::TensorType{DType::I32, {1, 6}});
+}
+
+TEST_CASE("an existing output is kept unless overwrite is set, then replaced") {
+  TempDir dir;
+  const fs::path out = dir.path / "M.mlpackage";
+  coreml::write_mlpackage(tiny_graph(), {}, out);
+  const std::string before = slurp(out / "Manifest.json");
+  CHECK_THROWS_WITH_AS(coreml::write_mlpackage(tiny_graph(), {}, out), doctest::Contains("already exists"),
+                       coreml::CoreMLError);
+  CHECK(slurp(out / "Manifest.json") == before);
+  coreml::CoreMLOptions opt;
+  opt.overwrite = true;
+  opt.metadata.author = "second";
+  coreml::write_mlpackage(tiny_graph(), opt, out);
+  CHECK(coreml::summarize_mlpackage(out).author == "second");
+  // Nothing but the package is left in the folder.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 1);
+}
+
+TEST_CASE("unwritable destinations and failed lowerings leave nothing behind") {
+  TempDir dir;
+  spit(dir.path / "file", "x");
+  CHECK_THROWS_WITH_AS(coreml::write_mlpackage(tiny_graph(), {}, dir.path / "file" / "M.mlpackage"),
+                       doctest::Contains("M.mlpackage"), coreml::CoreMLError);
+  CHECK_THROWS_WITH_AS(coreml::write_mlpackage(tiny_graph(), {.overwrite = true}, dir.path / "file"),
+                       doctest::Contains("not a directory"), coreml::CoreMLError);
+
+  ir::Graph g;
+  ir::Value* x = g.add_input("x", {DType::F32, {1, 1, 2, 2}});
+  g.add_output(g.add1("resize", {x}, {{"mode", std::string("cubic")}, {"sizes", std::vector<int64_t>{4, 4}},
+                                      {"align_corners", int64_t{0}}}),
+               "y");
+  CHECK_THROWS_WITH_AS(coreml::write_mlpackage(g, {}, dir.path / "C.mlpackage"), doctest::Contains("resize"),
+                       coreml::CoreMLError);
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir.path)) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 1);  // only "file"
+}
+
+TEST_CASE("the reader rejects truncated weights, bad sentinels and garbage models with the file named") {
+  TempDir dir;
+  const fs::path out = dir.path / "W.mlpackage";
+  coreml::write_mlpackage(two_weight_graph(random_tensor(DType::F32, {5, 4}, 1), random_tensor(DType::F32, {4, 3}, 2)),
+                          {}, out);
+  const std::string good = slurp(out / kWeights);
+  CHECK_NOTHROW(coreml::read_mlpackage(out));
+
+  spit(out / kWeights, good.substr(0, 300));  // second blob's data cut off
+  CHECK_THROWS_WITH_AS(coreml::read_mlpackage(out), doctest::Contains("weight.bin"), coreml::CoreMLError);
+  spit(out / kWeights, good.substr(0, 40));  // not even a header
+  CHECK_THROWS_WITH_AS(coreml::read_mlpackage(out), doctest::Contains("truncated"), coreml::CoreMLError);
+
+  std::string bad = good;
+  bad[256] = 0;  // second metadata's sentinel
+  spit(out / kWeights, bad);
+  CHECK_THROWS_WITH_AS(coreml::read_mlpackage(out), doctest::Contains("bad sentinel"), coreml::CoreMLError);
+
+  std::string wrong_dtype = good;
+  wrong_dtype[68] = 1;  // fp16 code where the program says fp32
+  spit(out / kWeights, wrong_dtype);
+  CHECK_THROWS_WITH_AS(coreml::read_mlpackage(out), doctest::Contains("dtype"), coreml::CoreMLError);
+
+  spit(out / kWeights, good);
+  spit(out / kModel, std::string("\xff\xff\xff\xff garbage", 12));
+  CHECK_THROWS_WITH_AS(coreml::read_mlpackage(out), doctest::Contains("model.mlmodel"), coreml::CoreMLError);
+  fs::remove(out / "Manifest.json");
+  CHECK_THROWS_WITH_AS(coreml::read_mlpackage(out), doctest::Contains("Manifest.json"), coreml::CoreMLError);
+}
+
+TEST_CASE("image inputs are described as images and scaled/biased in the program") {
+  TempDir dir;
+  ir::Graph g;
+  ir::Value* x = g.add_input("image", {DType::F32, {1, 3, 4, 4}});
+  g.add_output(g.add1("mul", {x, g.constant(Tensor::scalar_f32(2.0f))}), "y");
+  coreml::CoreMLOptions opt;
+  coreml::ImageInput img;
+  img.scale = 1.0f / 255.0f;
+  img.bias = {-0.5f, -0.25f, 0.0f};
+  opt.image_inputs["image"] = img;
+  const fs::path out = dir.path / "I.mlpackage";
+  coreml::write_mlpackage(g, opt, out);
+  const auto s = coreml::summarize_mlpackage(out);
+  CHECK(s.inputs.at(0).type == "Image RGB 4x4");
+  ir::Graph back = coreml::read_mlpackage(out);
+  Tensor pixels = random_tensor(DType::F32, {1, 3, 4, 4}, 5, 0.0f, 255.0f);
+  const Tensor y = runtime::run(back, {pixels})[0];
+  for (int64_t i = 0; i < pixels.numel(); ++i) {
+    const int64_t c = (i / 16) % 3;
+    const double want = 2.0 * (pixels.element_as_double(i) / 255.0 + img.bias[static_cast<size_t>(c)]);
+    CHECK(y.element_as_double(i) == doctest::Approx(want).epsilon(1e-6));
+  }
+}
