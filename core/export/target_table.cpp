@@ -5,14 +5,61 @@
 
 #include <stdexcept>
 
+#include "core/backends/coreml/coreml.hpp"
+#include "core/backends/tflite/tflite.hpp"
 #include "core/export/target.hpp"
 
 namespace exporters::exporting {
 
 namespace {
 
+// Keys of TargetOptions::metadata with a meaning of their own; every other
+// key is user-defined metadata.
+bool is_standard_key(const std::string& key) {
+  return key == "author" || key == "license" || key == "version" || key == "description";
+}
+
+std::string value_or_empty(const std::map<std::string, std::string>& map, const std::string& key) {
+  auto it = map.find(key);
+  return it == map.end() ? std::string() : it->second;
+}
+
+void write_coreml(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
+  coreml::CoreMLOptions o;
+  auto target = coreml::parse_target(options.os_target);
+  if (!target) throw std::runtime_error(fmt::format("--target {}: expected iOS15, iOS16, iOS17 or iOS18", options.os_target));
+  o.target = *target;
+  auto precision = coreml::parse_precision(options.quantize);
+  if (!precision) throw std::runtime_error(fmt::format("--quantize {}: the ML Program writer supports float32 and float16", options.quantize));
+  o.precision = *precision;
+  o.overwrite = options.overwrite;
+  o.metadata.author = value_or_empty(options.metadata, "author");
+  o.metadata.license = value_or_empty(options.metadata, "license");
+  o.metadata.version = value_or_empty(options.metadata, "version");
+  o.metadata.short_description = value_or_empty(options.metadata, "description");
+  for (const auto& [key, value] : options.metadata)
+    if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  coreml::write_mlpackage(graph, o, out);
+}
+
+void write_tflite(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
+  if (std::filesystem::exists(out) && !options.overwrite)
+    throw std::runtime_error(fmt::format("{}: already exists (pass --overwrite to replace it)", out.string()));
+  tflite::TfliteOptions o;
+  o.quantize = tflite::quantization_from_name(options.quantize);
+  o.description = value_or_empty(options.metadata, "description");
+  for (const auto& [key, value] : options.metadata)
+    if (key != "description") o.metadata[key] = value;
+  tflite::write_tflite(graph, o, out);
+}
+
 const std::vector<Target>& targets() {
-  static const std::vector<Target> rows = {};
+  static const std::vector<Target> rows = {
+      {"coreml", {"float32", "float16"}, write_coreml,
+       [](const std::filesystem::path& p) { return coreml::read_mlpackage(p); }},
+      {"tflite", {"float32", "float16", "dynamic-int8"}, write_tflite,
+       [](const std::filesystem::path& p) { return tflite::read_tflite(p); }},
+  };
   return rows;
 }
 
