@@ -530,6 +530,78 @@ ir::Graph vision_graph() {
   return g;
 }
 
+// The remaining ops and lowering paths: non-constant weights, rank-2
+// batch norm, 1-D conv and resize, negative gather indices, integer and
+// bool arithmetic, bool outputs.
+ir::Graph misc_graph() {
+  ir::Graph g;
+  ir::Value* x = g.add_input("x", {DType::F32, {2, 4, 6}});
+  ir::Value* idx = g.add_input("idx", {DType::I64, {3}});
+  ir::Value* w = g.add_input("w", {DType::F32, {5, 6}});
+  ir::Value* pos = g.add1("add", {g.add1("abs", {x}), g.constant(Tensor::scalar_f32(0.5f))});
+  ir::Value* a = g.add1("add", {g.add1("sin", {x}), g.add1("cos", {x})});
+  a = g.add1("add", {a, g.add1("log", {pos})});
+  a = g.add1("add", {a, g.add1("reciprocal", {pos})});
+  a = g.add1("add", {a, g.add1("pow", {pos, g.constant(Tensor::scalar_f32(1.5f))})});
+  ir::Value* x3 = g.add1("mul", {x, g.constant(Tensor::scalar_f32(3.0f))});
+  a = g.add1("add", {a, g.add1("floor", {x3})});
+  a = g.add1("add", {a, g.add1("ceil", {x3})});
+  a = g.add1("add", {a, g.add1("round", {x3})});
+  a = g.add1("add", {a, g.add1("sign", {x})});
+  a = g.add1("maximum", {a, g.add1("minimum", {x, g.constant(Tensor::scalar_f32(0.1f))})});
+  a = g.add1("identity", {a});
+  // bool logic
+  ir::Value* gt = g.add1("greater", {x, g.constant(Tensor::scalar_f32(0.0f))});
+  ir::Value* ge = g.add1("greater_equal", {x, g.constant(Tensor::scalar_f32(0.3f))});
+  ir::Value* le = g.add1("less_equal", {x, g.constant(Tensor::scalar_f32(-0.3f))});
+  ir::Value* eq = g.add1("equal", {gt, ge});
+  ir::Value* ne = g.add1("not_equal", {gt, le});
+  ir::Value* lg = g.add1("logical_xor", {g.add1("logical_and", {eq, ne}), g.add1("logical_or", {le, g.add1("logical_not", {ge})})});
+  a = g.add1("where", {lg, a, g.add1("neg", {a})});
+  // non-constant linear weight, reductions, arg-reductions
+  ir::Value* lin = g.add1("linear", {a, w});                                               // 2x4x5
+  ir::Value* rs = g.add1("reduce_sum", {lin}, {{"axes", std::vector<int64_t>{2}}, {"keepdims", int64_t{0}}});
+  ir::Value* rmin = g.add1("reduce_min", {lin}, {{"axes", std::vector<int64_t>{0, 2}}, {"keepdims", int64_t{1}}});
+  ir::Value* rp = g.add1("reduce_prod", {g.add1("sigmoid", {lin})}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}});
+  ir::Value* am = g.add1("argmin", {lin}, {{"axis", int64_t{1}}, {"keepdims", int64_t{1}}});
+  // gathers with negative indices (constant and dynamic), scatter
+  ir::Value* g1 = g.add1("gather", {x, g.constant(Tensor::from_i64({2}, {-1, 0}))}, {{"axis", int64_t{2}}});
+  ir::Value* g2 = g.add1("gather", {x, idx}, {{"axis", int64_t{1}}});
+  ir::Value* ge_idx = g.constant(Tensor::from_i64({2, 1, 6}, {0, 1, 2, 3, 0, 1, 3, 2, 1, 0, -1, -2}));
+  ir::Value* ge1 = g.add1("gather_elements", {x, ge_idx}, {{"axis", int64_t{1}}});
+  ir::Value* sc = g.add1("scatter_elements", {x, g.constant(Tensor::from_i64({2, 1, 6}, {0, 1, 2, 3, 0, 1, 3, 2, 1, 0, 2, 2})), ge1},
+                         {{"axis", int64_t{1}}});
+  // 1-D conv (non-constant bias), rank-2 batch norm, 1-D resize, plain group norm, layer norm with input gamma
+  ir::Value* c1b = g.add1("conv", {x, g.constant(random_tensor(DType::F32, {5, 4, 3}, 41)), g.add1("reduce_mean", {w}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}})},
+                          {{"strides", std::vector<int64_t>{1}}, {"dilations", std::vector<int64_t>{2}},
+                           {"pads", std::vector<int64_t>{2, 2}}, {"groups", int64_t{1}}});                    // 2x5x6
+  ir::Value* bn = g.add1("batch_norm", {rs, g.constant(random_tensor(DType::F32, {4}, 42)), g.constant(random_tensor(DType::F32, {4}, 43, 0.5f, 2.0f))},
+                         {{"epsilon", 1e-3}});
+  ir::Value* r1 = g.add1("resize", {c1b}, {{"mode", std::string("nearest")}, {"sizes", std::vector<int64_t>{12}}});
+  ir::Value* gn = g.add1("group_norm", {c1b}, {{"groups", int64_t{5}}, {"epsilon", 1e-5}});
+  ir::Value* ln = g.add1("layer_norm", {lin, g.add1("reduce_mean", {w}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}}), nullptr},
+                         {{"axes", std::vector<int64_t>{2}}, {"epsilon", 1e-5}});
+  ir::Value* tp = g.add1("transpose", {ln}, {{"perm", std::vector<int64_t>{2, 0, 1}}});
+  ir::Value* pos_i = g.add1("cast", {g.add1("greater", {x, g.constant(Tensor::scalar_f32(0.0f))})}, {{"dtype", std::string("i64")}});
+  ir::Value* mixed = g.add1("where", {gt, pos_i, g.add1("neg", {pos_i})});
+  g.add_output(a, "a");
+  g.add_output(rs, "rs");
+  g.add_output(rmin, "rmin");
+  g.add_output(rp, "rp");
+  g.add_output(am, "argmin");
+  g.add_output(g1, "gather_const");
+  g.add_output(g2, "gather_dyn");
+  g.add_output(sc, "scatter");
+  g.add_output(bn, "bn");
+  g.add_output(r1, "resize1d");
+  g.add_output(gn, "gn");
+  g.add_output(tp, "tp");
+  g.add_output(mixed, "mixed");
+  g.add_output(lg, "mask");
+  g.add_output(a, "a_again");
+  return g;
+}
+
 void check_round_trip(const ir::Graph& g, const std::vector<Tensor>& inputs, coreml::CoreMLOptions opt, double tol,
                       bool relative) {
   TempDir dir;
@@ -563,6 +635,16 @@ TEST_CASE("round trip IR -> mlpackage -> IR matches the interpreter, text graph,
 
 TEST_CASE("round trip IR -> mlpackage -> IR matches the interpreter, vision graph, float32") {
   check_round_trip(vision_graph(), {random_tensor(DType::F32, {1, 3, 8, 8}, 99)}, {}, 1e-5, false);
+}
+
+TEST_CASE("round trip of the remaining ops and lowering paths, float32, iOS15 and iOS17") {
+  const std::vector<Tensor> in = {random_tensor(DType::F32, {2, 4, 6}, 50), ids_tensor({3}, {-1, 2, 0}),
+                                  random_tensor(DType::F32, {5, 6}, 51)};
+  for (auto target : {coreml::Target::iOS15, coreml::Target::iOS17}) {
+    coreml::CoreMLOptions opt;
+    opt.target = target;
+    check_round_trip(misc_graph(), in, opt, 2e-5, true);
+  }
 }
 
 TEST_CASE("round trip in float16 stays within 1e-2 of the float32 result") {
