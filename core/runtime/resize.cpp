@@ -3,7 +3,8 @@
 //   nearest  src = min(floor(dst * (in/out)), in - 1)   (legacy 'nearest')
 //   linear   align_corners: src = dst * (in-1)/(out-1); otherwise
 //            src = max((dst + 0.5) * in/out - 0.5, 0)
-//   cubic    Keys kernel with A = -0.75 over 4 taps, border taps clamped.
+//   cubic    Keys kernel with A = -0.75 over 4 taps, border taps clamped
+//            (src as for linear but not clamped at 0).
 // Every axis is described by taps (input index, weight) per output index and
 // the output is the separable product over taps; scales are float as in PyTorch.
 #include <algorithm>
@@ -67,9 +68,10 @@ Taps axis_taps(const std::string& mode, int64_t in, int64_t out, bool align_corn
     const float scale = linear_scale(in, out, align_corners);
     for (int64_t o = 0; o < out; ++o) {
       const float src = source_index(scale, o, align_corners, true);
-      // The base index is clamped into the input and the fraction into [0, 1].
-      const int64_t i = std::clamp(static_cast<int64_t>(std::floor(src)), int64_t{0}, in - 1);
-      const float x = std::clamp(src - static_cast<float>(i), 0.0f, 1.0f);
+      // As PyTorch 1.13's bicubic: the base index may sit left of the input
+      // (src < 0 near the border); only the taps are clamped into it.
+      const auto i = static_cast<int64_t>(std::floor(src));
+      const float x = src - static_cast<float>(i);
       const auto near = [](float d) { return ((A + 2) * d - (A + 3)) * d * d + 1; };       // |d| <= 1
       const auto far = [](float d) { return ((A * d - 5 * A) * d + 8 * A) * d - 4 * A; };  // 1 < |d| < 2
       t.weight[o] = {far(x + 1), near(x), near(1 - x), far(2 - x)};
