@@ -354,6 +354,28 @@ TEST_CASE("the bert_qa fixture's reference files match its fixture.json") {
   }
 }
 
+TEST_CASE("rewriting a fixture file reproduces its data section byte for byte") {
+  // The fixtures were written by the Python safetensors library, which also
+  // stores tensors in sorted name order: the data sections must be identical.
+  const fs::path src = exporters::testing::hf_fixtures_dir() / "bert_qa" / "reference.safetensors";
+  if (!fs::exists(src)) {
+    MESSAGE(exporters::testing::hf_fixtures_missing_message());
+    return;
+  }
+  TempDir dir;
+  const fs::path dst = dir / "copy.safetensors";
+  io::write_safetensors(dst, io::read_safetensors(src));  // writes borrowed tensors
+  auto data_section = [](const std::vector<uint8_t>& raw) {
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; --i) n = (n << 8) | raw[i];
+    return std::vector<uint8_t>(raw.begin() + 8 + static_cast<long>(n), raw.end());
+  };
+  const auto a = data_section(read_bytes(src));
+  const auto b = data_section(read_bytes(dst));
+  CHECK(a.size() == 3 * 16 * 8 + 2 * 16 * 4);  // three i64 [1,16] inputs, two f32 [1,16] outputs
+  CHECK(a == b);
+}
+
 TEST_CASE("malformed files give a clear error naming the file and the problem") {
   TempDir dir;
   const std::string ok_entry = R"("x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]})";
