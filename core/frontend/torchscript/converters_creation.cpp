@@ -63,7 +63,7 @@ ir::DType dtype_of_number(const Scalar& s) {
 // names before dtype.
 OpConverter filled(int64_t value) {
   return [value](ConversionContext& ctx, const NodeView& node) -> Result {
-    const size_t dtype_index = overload_name(node) == "names" ? 2 : 1;
+    const size_t dtype_index = schema_has_argument(node, "names") ? 2 : 1;
     ir::Shape shape = size_at(ctx, node, 0);
     ir::DType dt = dtype_at(node, dtype_index).value_or(ir::DType::F32);
     return one(full_value(ctx.graph(), dt, shape, value));
@@ -74,7 +74,7 @@ OpConverter filled(int64_t value) {
 Result full(ConversionContext& ctx, const NodeView& node) {
   ir::Shape shape = size_at(ctx, node, 0);
   Scalar v = number_operand(ctx, node, 1, "fill_value");
-  const size_t dtype_index = overload_name(node) == "names" ? 3 : 2;
+  const size_t dtype_index = schema_has_argument(node, "names") ? 3 : 2;
   ir::DType dt = dtype_at(node, dtype_index).value_or(dtype_of_number(v));
   return one(full_value(ctx.graph(), dt, shape, v));
 }
@@ -118,12 +118,10 @@ Result new_full(ConversionContext& ctx, const NodeView& node) {
 // arange(end, ...), arange.start(start, end, ...), arange.start_step(start,
 // end, step, ...); each followed by dtype, layout, device, pin_memory.
 Result arange(ConversionContext& ctx, const NodeView& node) {
-  const std::string overload = overload_name(node);
-  size_t nargs;
-  if (overload == "start") nargs = 2;
-  else if (overload == "start_step") nargs = 3;
-  else if (overload.empty() && !node.schema.empty()) nargs = 1;
-  else nargs = node.inputs.size() >= 7 ? 3 : node.inputs.size() == 6 ? 2 : 1;
+  // Each overload ends in dtype, layout, device, pin_memory.
+  if (node.inputs.size() < 5 || node.inputs.size() > 7)
+    conversion_error(node, fmt::format("unexpected number of arguments ({})", node.inputs.size()));
+  const size_t nargs = node.inputs.size() - 4;
   Scalar start = int64_t{0}, end, step = int64_t{1};
   if (nargs == 1) {
     end = number_operand(ctx, node, 0, "end");

@@ -410,11 +410,10 @@ ir::DType dtype_argument(ConversionContext& ctx, const NodeView& node, size_t in
 Result to(ConversionContext& ctx, const NodeView& node) {
   ir::Value* x = ctx.tensor(node, 0);
   ir::Graph& g = ctx.graph();
-  const std::string overload = overload_name(node);
-  if (node.inputs.size() < 2 || overload == "prim_other") return one(x);
+  if (node.inputs.size() < 2) return one(x);
   const Operand& a1 = node.inputs[1];
   if (is_tensor(a1)) return one(cast_to(g, x, std::get<ir::Value*>(a1)->type.dtype));
-  if (std::holds_alternative<std::string>(a1) || overload == "device" || overload == "prim_Device") {
+  if (std::holds_alternative<std::string>(a1)) {
     if (is_absent(node, 2)) return one(x);
     return one(cast_to(g, x, dtype_argument(ctx, node, 2)));
   }

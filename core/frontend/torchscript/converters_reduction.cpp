@@ -224,9 +224,8 @@ OpConverter variance(bool take_sqrt, bool with_mean) {
     } else {
       axes = dims_argument(ctx, node, 1, x->type.rank());
       keepdim = keepdim_argument(ctx, node, 3);
-      const std::string overload = overload_name(node);
       const Operand& c = node.inputs[2];
-      if (std::holds_alternative<bool>(c) && overload.find("correction") == std::string::npos) {
+      if (std::holds_alternative<bool>(c) && !schema_has_argument(node, "correction")) {
         correction = std::get<bool>(c) ? 1.0 : 0.0;  // unbiased
       } else if (!is_absent(node, 2)) {
         correction = ctx.to_double(node, 2);

@@ -20,7 +20,7 @@ using Result = std::vector<Operand>;
 
 Result one(ir::Value* v) { return Result{v}; }
 
-std::string shape_str(const ir::Shape& s) { return "[" + ir::shape_to_string(s) + "]"; }
+std::string shape_str(const ir::Shape& s) { return fmt::format("[{}]", ir::shape_to_string(s)); }
 
 // A size list with at most one -1, resolved against `numel`.
 ir::Shape infer_size(const NodeView& node, const std::string& arg, const std::vector<int64_t>& sizes, int64_t numel) {
@@ -58,7 +58,7 @@ std::vector<int64_t> static_ints(ConversionContext& ctx, const NodeView& node, s
 
 Result view(ConversionContext& ctx, const NodeView& node) {
   ir::Value* x = ctx.tensor(node, 0);
-  if (overload_name(node) == "dtype")
+  if (schema_has_argument(node, "dtype"))
     conversion_error(node, "view(dtype) reinterprets bytes; not supported");
   auto shape = infer_size(node, "size", static_ints(ctx, node, 1, "size"), x->type.numel());
   return one(reshape_to(ctx.graph(), x, shape));

@@ -246,14 +246,18 @@ void conversion_error(const NodeView& node, const std::string& message) {
   throw ConversionError(fmt::format("{}: {}", node.kind, message));
 }
 
-std::string overload_name(const NodeView& node) {
+bool schema_has_argument(const NodeView& node, const std::string& name) {
   const std::string& s = node.schema;
-  const size_t paren = s.find('(');
-  const std::string head = s.substr(0, paren);
-  const size_t ns = head.find("::");
-  const size_t dot = head.find('.', ns == std::string::npos ? 0 : ns + 2);
-  if (dot == std::string::npos) return {};
-  return head.substr(dot + 1);
+  const size_t open = s.find('(');
+  const size_t close = s.find(") ->");
+  if (open == std::string::npos) return false;
+  const std::string args = s.substr(open, close == std::string::npos ? std::string::npos : close - open + 1);
+  for (size_t at = args.find(name); at != std::string::npos; at = args.find(name, at + 1)) {
+    const char before = at > 0 ? args[at - 1] : ' ';
+    const char after = at + name.size() < args.size() ? args[at + name.size()] : ')';
+    if (before == ' ' && (after == ',' || after == ')' || after == '=')) return true;
+  }
+  return false;
 }
 
 void add_row(std::map<std::string, OpConverter>& table, const std::string& name, OpConverter converter,

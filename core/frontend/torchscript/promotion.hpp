@@ -99,9 +99,10 @@ ir::Value* slice_axis(ir::Graph& graph, ir::Value* value, int64_t axis, int64_t 
 // ConversionError "<op>: <message>".
 [[noreturn]] void conversion_error(const NodeView& node, const std::string& message);
 
-// The overload name from the node's schema ("aten::to.dtype(...)" -> "dtype"),
-// empty when the schema has none.
-std::string overload_name(const NodeView& node);
+// Whether the node's schema names an argument `name` ("dtype", "names",
+// "correction"). Schemas reach converters without the overload name, so
+// overloads are told apart by their arguments.
+bool schema_has_argument(const NodeView& node, const std::string& name);
 
 // Registers `converter` under "aten::<name>" and, when `inplace`, also under
 // "aten::<name>_" with the result cast back to self's dtype and checked to
