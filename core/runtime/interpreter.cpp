@@ -35,20 +35,28 @@ std::string describe(const ir::Node& node) {
   return s;
 }
 
+// Output types inferred by the op table from the concrete inputs. When the
+// node declares its outputs they must agree: kernels size their loops from
+// these types, so a stale or hand-made node cannot make them read or write
+// out of bounds.
 std::vector<TensorType> output_types(const ir::Node& node, const std::vector<Tensor>& inputs) {
-  std::vector<TensorType> types;
-  if (!node.outputs.empty()) {
-    for (const ir::Value* v : node.outputs) {
-      if (!v) kernel_error("node has a null output");
-      types.push_back(v->type);
-    }
-    return types;
-  }
   const ir::OpSchema* schema = ir::find_op(node.op);
-  if (!schema) kernel_error("unknown op");
+  if (!schema) kernel_error("not an op of the canonical set");
   std::vector<const TensorType*> in_types;
   for (const Tensor& t : inputs) in_types.push_back(t.defined() ? &t.type() : nullptr);
-  return schema->infer(in_types, node.attrs);
+  std::vector<TensorType> types = schema->infer(in_types, node.attrs);
+  if (!node.outputs.empty()) {
+    if (node.outputs.size() != types.size())
+      kernel_error("node declares " + std::to_string(node.outputs.size()) + " outputs, the op has " +
+                   std::to_string(types.size()));
+    for (size_t i = 0; i < types.size(); ++i) {
+      if (!node.outputs[i]) kernel_error("node has a null output");
+      if (node.outputs[i]->type != types[i])
+        kernel_error("output " + std::to_string(i) + " is declared " + node.outputs[i]->type.to_string() +
+                     " but the inputs give " + types[i].to_string());
+    }
+  }
+  return types;
 }
 
 std::vector<Tensor> evaluate(const ir::Node& node, const std::vector<Tensor>& inputs) {
@@ -59,6 +67,12 @@ std::vector<Tensor> evaluate(const ir::Node& node, const std::vector<Tensor>& in
     if (!node.inputs.empty() && node.inputs.size() != inputs.size())
       kernel_error("expected " + std::to_string(node.inputs.size()) + " inputs, got " +
                    std::to_string(inputs.size()));
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const ir::Value* v = node.inputs[i];
+      if (v && (!inputs[i].defined() || inputs[i].type() != v->type))
+        kernel_error("input " + std::to_string(i) + " should be " + v->type.to_string() + ", got " +
+                     (inputs[i].defined() ? inputs[i].type().to_string() : std::string("nothing")));
+    }
     std::vector<TensorType> types = output_types(node, inputs);
 
     bool widen = false;

@@ -174,3 +174,23 @@ TEST_CASE("f16 graphs compute in float and store half") {
   CHECK(out[0].data_as<float>()[1] == 9.0f);
   CHECK(std::isinf(out[0].data_as<float>()[2]));
 }
+
+TEST_CASE("a node whose declared output type disagrees with its inputs is an error, not a buffer overrun") {
+  ir::Value a{0, {ir::DType::F32, {4, 8}}, "a"};
+  ir::Value b{1, {ir::DType::F32, {8, 16}}, "b"};
+  ir::Value y{2, {ir::DType::F32, {2, 2}}, "y"};  // should be 4x16
+  ir::Node node;
+  node.op = "matmul";
+  node.inputs = {&a, &b};
+  node.outputs = {&y};
+  const auto ta = ir::Tensor::zeros(ir::DType::F32, {4, 8});
+  const auto tb = ir::Tensor::zeros(ir::DType::F32, {8, 16});
+  const std::string e = error_of([&] { rt::evaluate_node(node, {ta, tb}); });
+  CHECK(contains(e, "'matmul'"));
+  CHECK(contains(e, "f32[4x16]"));
+  // Inputs that differ from what the node was built for are refused as well.
+  y.type = {ir::DType::F32, {4, 16}};
+  CHECK(rt::evaluate_node(node, {ta, tb})[0].shape() == ir::Shape{4, 16});
+  const std::string e2 = error_of([&] { rt::evaluate_node(node, {ta, ir::Tensor::zeros(ir::DType::F32, {8, 3})}); });
+  CHECK(contains(e2, "input 1"));
+}
