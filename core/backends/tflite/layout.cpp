@@ -42,7 +42,9 @@ class TransposeOptimizer {
   explicit TransposeOptimizer(TflModel& m) : m_(m), L_(m) {}
 
   void run() {
-    while (step()) {
+    // Every rewrite moves a transpose towards the outputs or removes one; the
+    // cap only guards against a rule pair undoing each other.
+    for (size_t i = 0; i < 64 * m_.ops.size() + 64 && step(); ++i) {
     }
     remove_dead();
   }
@@ -127,6 +129,8 @@ class TransposeOptimizer {
     for (size_t k = 0; k < m_.ops.size(); ++k) {
       TflOp& op = m_.ops[k];
       std::vector<int64_t> p1, p2;
+      // Dead ops (their transposes already rerouted) are left for remove_dead().
+      if (std::all_of(op.outputs.begin(), op.outputs.end(), [&](int32_t t) { return uses_[t] == 0; })) continue;
       if (op.code == Op::BuiltinOperator_TRANSPOSE && op.inputs.size() == 2 && m_.tensors[op.inputs[0]].is_const() &&
           m_.tensors[op.inputs[1]].is_const() && !is_output_[op.outputs[0]]) {
         transpose_of(op.outputs[0], &p1);

@@ -1,6 +1,8 @@
 // The lowering context: tensor/op construction helpers used by every emitter.
 #include "lowering.hpp"
 
+#include "exporters/ir/ops.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>

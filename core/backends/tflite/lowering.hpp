@@ -10,6 +10,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "exporters/ir/ops.hpp"
 #include "model.hpp"
 #include "tflite_subset_generated.h"
 

@@ -1,0 +1,147 @@
+// The reader over every real converter-made file in shared/tflite-testdata:
+// supported ones read into IR and our interpreter reproduces LiteRT's
+// outputs; the others fail with an error naming the op. Malformed files
+// give one clear error.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "tflite_test_util.hpp"
+
+using namespace tflite_test;
+namespace tfl = exporters::tflite;
+
+namespace {
+
+// Expected outcome per file: "" = reads; otherwise a text the error must contain.
+const std::map<std::string, std::string>& expectations() {
+  static const std::map<std::string, std::string> e = {
+      {"litert/add_10x10.tflite", ""},
+      {"litert/add_1d_2d_3d_4d.tflite", ""},
+      {"litert/ff.tflite", ""},
+      {"litert/mixed_input_model.tflite", ""},
+      {"litert/mul_quant.tflite", "(MUL)"},  // int16 quantized activations
+      {"litert/multi_signature_model.tflite", ""},
+      {"litert/norm.tflite", ""},
+      {"litert/rope.tflite", ""},
+      {"litert/simple_log_softmax_op.tflite", ""},
+      {"litert/simple_topk_op.tflite", "(TOPK_V2)"},  // no top-k in the IR
+      {"litert/single_add_default_a8w8_recipe_quantized.tflite", "(ADD)"},
+      {"litert/sqrt_mean_mul_ops.tflite", ""},
+      {"litert/torchaudio_conformer.tflite", ""},
+      {"tflm/hello_world_float.tflite", ""},
+      {"tflm/hello_world_int8.tflite", "(FULLY_CONNECTED)"},
+      {"tflm/person_detect.tflite", "(CONV_2D)"},
+      {"tflm/seanet/add0.tflite", "(ADD)"},
+      {"tflm/seanet/conv0.tflite", "(CONV_2D)"},
+      {"tflm/seanet/leaky_relu0.tflite", "(LEAKY_RELU)"},
+      {"tflm/seanet/pad0.tflite", "(PAD)"},
+      {"tflm/seanet/strided_slice0.tflite", "(STRIDED_SLICE)"},
+      {"tflm/seanet/sub0.tflite", "(SUB)"},
+      {"tflm/seanet/transpose_conv0.tflite", "(TRANSPOSE_CONV)"},
+  };
+  return e;
+}
+
+std::vector<uint8_t> file_bytes(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+void check_malformed(std::vector<uint8_t> bytes, const std::string& expect) {
+  CHECK_THROWS_WITH_AS(tfl::read_tflite_bytes(bytes.data(), bytes.size(), "bad.tflite"), doctest::Contains(expect.c_str()),
+                       tfl::TfliteError);
+}
+
+}  // namespace
+
+TEST_CASE("every file in tflite-testdata is listed with its expected outcome") {
+  const fs::path dir = testdata_dir();
+  REQUIRE_MESSAGE(fs::exists(dir), "missing " << dir.string());
+  size_t seen = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().extension() != ".tflite") continue;
+    ++seen;
+    CHECK_MESSAGE(expectations().count(fs::relative(e.path(), dir).generic_string()),
+                  "no expectation for " << e.path().string());
+  }
+  CHECK(seen == expectations().size());
+}
+
+TEST_CASE("reader: converter-made files read into IR, or fail naming the op") {
+  for (const auto& [rel, expect] : expectations()) {
+    const fs::path file = testdata_dir() / rel;
+    CAPTURE(rel);
+    if (!expect.empty()) {
+      CHECK_THROWS_WITH_AS(tfl::read_tflite(file), doctest::Contains(expect.c_str()), tfl::TfliteError);
+      continue;
+    }
+    Graph g = tfl::read_tflite(file);
+    CHECK_NOTHROW(exporters::ir::verify(g));
+    // Our interpreter on the read-back graph reproduces the real runtime.
+    auto inputs = random_inputs(g, rel.find("rope") != std::string::npos ? 100 : 4);
+    auto lite = run_litert(file, inputs);
+    auto ours = run_interpreter(g, inputs);
+    REQUIRE(ours.size() == g.outputs().size());
+    for (size_t k = 0; k < ours.size(); ++k) {
+      auto it = lite.find(g.output_names()[k]);
+      REQUIRE_MESSAGE(it != lite.end(), "LiteRT has no output " << g.output_names()[k]);
+      double limit = 1e-4 * std::max(1.0, max_abs(it->second));
+      double diff = max_abs_diff(ours[k], it->second);
+      CHECK_MESSAGE(diff <= limit, rel << " output " << g.output_names()[k] << ": max abs diff " << diff << " > " << limit);
+    }
+  }
+}
+
+TEST_CASE("summary of a converter-made file: signature aliases, op histogram, buffer bytes") {
+  auto s = tfl::summarize_tflite(testdata_dir() / "litert/torchaudio_conformer.tflite");
+  REQUIRE(s.inputs.size() == 2);
+  CHECK(s.schema_version == 3);
+  CHECK(s.op_histogram["RESHAPE"] == 42);
+  CHECK(s.op_histogram["FULLY_CONNECTED"] == 6);
+  CHECK(s.signature_keys == std::vector<std::string>{"serving_default"});
+  CHECK(s.buffer_bytes > 0);
+  CHECK(s.buffer_bytes < s.file_bytes);
+  CHECK(tfl::format_summary(s).find("DEPTHWISE_CONV_2D") != std::string::npos);
+}
+
+TEST_CASE("malformed files give one clear error") {
+  const auto good = file_bytes(testdata_dir() / "litert/add_10x10.tflite");
+  REQUIRE(good.size() > 64);
+  SUBCASE("empty") { check_malformed({}, "too short"); }
+  SUBCASE("truncated") {
+    check_malformed(std::vector<uint8_t>(good.begin(), good.begin() + static_cast<long>(good.size() / 2)), "malformed");
+  }
+  SUBCASE("wrong identifier") {
+    auto b = good;
+    b[4] = 'X';
+    check_malformed(b, "expected 'TFL3'");
+  }
+  SUBCASE("root offset out of range") {
+    auto b = good;
+    b[0] = 0xF0;
+    b[1] = 0xFF;
+    b[2] = 0xFF;
+    b[3] = 0x7F;
+    check_malformed(b, "malformed");
+  }
+  SUBCASE("vector length past the end of the file") {
+    // Every uint32 that could be a vector length set huge, one at a time,
+    // must either still verify or be rejected cleanly.
+    size_t rejected = 0;
+    for (size_t off = 8; off + 4 <= good.size(); off += 4) {
+      auto b = good;
+      b[off] = 0xFF;
+      b[off + 1] = 0xFF;
+      b[off + 2] = 0xFF;
+      b[off + 3] = 0x0F;
+      try {
+        tfl::read_tflite_bytes(b.data(), b.size(), "bad.tflite");
+      } catch (const tfl::TfliteError&) {
+        ++rejected;
+      }
+    }
+    CHECK(rejected > 0);
+  }
+  SUBCASE("not a file") { CHECK_THROWS_AS(tfl::read_tflite(scratch_dir() / "missing.tflite"), tfl::TfliteError); }
+}
