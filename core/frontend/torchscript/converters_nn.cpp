@@ -129,7 +129,7 @@ Outputs convert_vector_product(ConversionContext& ctx, const NodeView& node) {
   ir::Graph& g = ctx.graph();
   Value* a = ctx.tensor(node, 0);
   Value* b = ctx.tensor(node, 1);
-  if (node.kind == "aten::outer" || node.kind == "aten::ger") {
+  if (node.kind == "aten::outer") {
     return {g.add1("matmul", {build::reshape(g, a, {a->type.numel(), 1}), build::reshape(g, b, {1, b->type.numel()})})};
   }
   return {build::torch_matmul(g, a, b)};  // dot, mv
@@ -449,7 +449,7 @@ Outputs convert_convolution(ConversionContext& ctx, const NodeView& node) {
   return {emit_conv(ctx, node, x, w, tensor_or_null(ctx, node, 2), a)};
 }
 
-// aten::conv1d / conv2d: (input, weight, bias, stride, padding, dilation, groups)
+// aten::conv1d / conv2d / _convolution_mode: (input, weight, bias, stride, padding, dilation, groups)
 Outputs convert_conv(ConversionContext& ctx, const NodeView& node) {
   Value* x = ctx.tensor(node, 0);
   Value* w = ctx.tensor(node, 1);
@@ -924,13 +924,13 @@ void add_nn_converters(ConverterTable& table) {
   table["aten::mv"] = convert_vector_product;
   table["aten::dot"] = convert_vector_product;
   table["aten::outer"] = convert_vector_product;
-  table["aten::ger"] = convert_vector_product;
   table["aten::t"] = convert_t;
   table["aten::einsum"] = convert_einsum;
 
   table["aten::_convolution"] = convert_convolution;
   table["aten::convolution"] = convert_convolution;
   table["aten::conv1d"] = convert_conv;
+  table["aten::_convolution_mode"] = convert_conv;  // string padding
   table["aten::conv2d"] = convert_conv;
   table["aten::conv_transpose1d"] = convert_conv_transpose;
   table["aten::conv_transpose2d"] = convert_conv_transpose;

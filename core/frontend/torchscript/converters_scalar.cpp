@@ -1,6 +1,7 @@
 // Folding of the scalar side of a trace: shape queries (aten::size, dim,
 // numel), scalar <-> tensor conversions and Python number arithmetic. With
 // static shapes all of it becomes constants.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -202,12 +203,10 @@ void add_scalar_converters(ConverterTable& table) {
     return {n.kind == Number::Float ? static_cast<int64_t>(n.d) : n.i};
   };
   table["aten::Int"] = to_int;
-  table["aten::IntImplicit"] = to_int;
   auto to_float = [](ConversionContext& ctx, const NodeView& node) -> std::vector<Operand> {
     return {number_arg(ctx, node, 0).d};
   };
   table["aten::Float"] = to_float;
-  table["aten::FloatImplicit"] = to_float;
   table["aten::Bool"] = [](ConversionContext& ctx, const NodeView& node) -> std::vector<Operand> {
     return {number_arg(ctx, node, 0).d != 0};
   };
@@ -249,6 +248,25 @@ void add_scalar_converters(ConverterTable& table) {
           }
         },
         op)};
+  };
+
+  table["aten::__contains__"] = [](ConversionContext& ctx, const NodeView& node) -> std::vector<Operand> {
+    const Operand& list = node.inputs.at(0);
+    if (const auto* ints = std::get_if<std::vector<int64_t>>(&list)) {
+      const int64_t v = ctx.to_int(node, 1);
+      return {std::find(ints->begin(), ints->end(), v) != ints->end()};
+    }
+    if (const auto* doubles = std::get_if<std::vector<double>>(&list)) {
+      const double v = ctx.to_double(node, 1);
+      return {std::find(doubles->begin(), doubles->end(), v) != doubles->end()};
+    }
+    throw ConversionError("aten::__contains__: argument 0 must be a number list, got " + operand_kind(list));
+  };
+  // Warnings of scripted code have no effect on the exported graph; their
+  // message is formatted with aten::format, which is left unformatted.
+  table["aten::warn"] = [](ConversionContext&, const NodeView&) -> std::vector<Operand> { return {}; };
+  table["aten::format"] = [](ConversionContext& ctx, const NodeView& node) -> std::vector<Operand> {
+    return {ctx.string(node, 0)};
   };
 
   // Python number arithmetic; rows shared with tensor converters only fold

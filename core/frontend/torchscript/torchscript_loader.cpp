@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -103,8 +104,10 @@ bool is_torch_library_file(const std::string& file) {
 
 SourceLocation source_location(const TsNode* node) {
   SourceLocation loc;
-  const torch::jit::SourceRange& range = node->sourceRange();
+  torch::jit::SourceRange range = node->sourceRange();
   if (!range.source()) return loc;
+  // A loaded archive maps its serialized code back to the traced Python stack.
+  if (auto original = range.findSourceRangeThatGenerated()) range = *original;
   std::string text;
   try {
     text = range.text().str();
@@ -298,6 +301,7 @@ class Translator {
     if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct) return translate_construct(node);
     if (kind == c10::prim::ListUnpack || kind == c10::prim::TupleUnpack) return translate_unpack(node);
     if (kind == c10::prim::TupleIndex) return translate_tuple_index(node);
+    if (kind == c10::prim::If) return translate_if(node);
 
     const std::string kind_name = kind.toQualString();
     std::vector<Operand> inputs;
@@ -347,6 +351,229 @@ class Translator {
       if (n->name.empty()) n->name = node_name;
     }
     for (size_t i = 0; i < outputs.size(); ++i) env_[node->outputs()[i]] = std::move(outputs[i]);
+    if (!rederiving_ && view_kind(node) != ViewKind::None) view_nodes_.push_back(node);
+    if (mutates_first_argument(node)) {
+      try {
+        propagate_mutation(node);
+      } catch (const std::exception& e) {
+        throw FrontendError(fmt::format("{}: cannot convert the in-place {}{}: {}", path_.string(), kind_name,
+                                        where(node), e.what()));
+      }
+    }
+  }
+
+  // ── In-place ops through views ──────────────────────────────────────────
+  // Converters translate in-place ops functionally. When the mutated tensor
+  // is a view (x[:, 0] = v traces to select + copy_), the new contents are
+  // written back into each base along the chain of views, and views taken
+  // earlier from an updated tensor are derived again.
+
+  enum class ViewKind { None, Slice, Select, Narrow, Reshape, Transpose, Permute, Identity, Expand };
+
+  static ViewKind view_kind(const TsNode* node) {
+    const std::string kind = node->kind().toQualString();
+    if (kind == "aten::slice") return ViewKind::Slice;
+    if (kind == "aten::select") return ViewKind::Select;
+    if (kind == "aten::narrow") return ViewKind::Narrow;
+    if (kind == "aten::view" || kind == "aten::reshape" || kind == "aten::unsqueeze" || kind == "aten::squeeze" ||
+        kind == "aten::flatten" || kind == "aten::view_as" || kind == "aten::reshape_as" ||
+        kind == "aten::_unsafe_view" || kind == "aten::unflatten") {
+      return ViewKind::Reshape;
+    }
+    if (kind == "aten::transpose" || kind == "aten::t") return ViewKind::Transpose;
+    if (kind == "aten::permute") return ViewKind::Permute;
+    if (kind == "aten::detach" || kind == "aten::alias") return ViewKind::Identity;
+    if (kind == "aten::expand" || kind == "aten::expand_as") return ViewKind::Expand;
+    return ViewKind::None;
+  }
+
+  static bool mutates_first_argument(const TsNode* node) {
+    const c10::FunctionSchema* schema = node->maybeSchema();
+    if (schema == nullptr || schema->arguments().empty()) return false;
+    const c10::AliasInfo* alias = schema->arguments()[0].alias_info();
+    return alias != nullptr && alias->isWrite() && node->outputs().size() == 1 &&
+           node->inputs()[0]->type()->kind() == c10::TypeKind::TensorType;
+  }
+
+  ir::Value* env_tensor(const TsValue* value) {
+    auto it = env_.find(value);
+    if (it == env_.end()) throw ConversionError("a view's base has no translation");
+    const auto* v = std::get_if<ir::Value*>(&it->second);
+    if (v == nullptr || *v == nullptr) throw ConversionError("a view's base is not a tensor");
+    return *v;
+  }
+
+  int64_t env_int(const TsNode* node, size_t index, int64_t fallback) {
+    if (index >= node->inputs().size()) return fallback;
+    auto it = env_.find(node->inputs()[index]);
+    if (it == env_.end() || std::holds_alternative<NoneValue>(it->second)) return fallback;
+    if (const auto* i = std::get_if<int64_t>(&it->second)) return *i;
+    if (const auto* b = std::get_if<bool>(&it->second)) return *b ? 1 : 0;
+    throw ConversionError(fmt::format("{} argument {} is not an int", node->kind().toQualString(), index));
+  }
+
+  // base with its view region (as `view` selected it) replaced by `update`.
+  ir::Value* write_back(const TsNode* view, ir::Value* base, ir::Value* update) {
+    ir::Graph& g = graph_;
+    update = cast_if_needed(update, base->type.dtype);
+    const int64_t rank = base->type.rank();
+    auto normalize = [&](int64_t dim) {
+      if (dim < -rank || dim >= rank) throw ConversionError(fmt::format("dim {} out of range", dim));
+      return dim < 0 ? dim + rank : dim;
+    };
+    auto concat_around = [&](int64_t dim, int64_t start, int64_t end, ir::Value* middle) {
+      std::vector<ir::Value*> pieces;
+      const int64_t size = base->type.shape[dim];
+      auto piece = [&](int64_t b, int64_t e) {
+        return g.add1("slice", {base}, {{"axes", std::vector<int64_t>{dim}}, {"starts", std::vector<int64_t>{b}},
+                                        {"ends", std::vector<int64_t>{e}}, {"steps", std::vector<int64_t>{1}}});
+      };
+      if (start > 0) pieces.push_back(piece(0, start));
+      if (middle->type.shape[dim] > 0) pieces.push_back(middle);
+      if (end < size) pieces.push_back(piece(end, size));
+      if (pieces.size() == 1) return pieces[0];
+      return g.add1("concat", pieces, {{"axis", dim}});
+    };
+    switch (view_kind(view)) {
+      case ViewKind::Slice:
+      case ViewKind::Narrow: {
+        const int64_t dim = normalize(env_int(view, 1, 0));
+        const int64_t size = base->type.shape[dim];
+        int64_t start, end, step = 1;
+        if (view_kind(view) == ViewKind::Narrow) {
+          start = env_int(view, 2, 0);
+          if (start < 0) start += size;
+          end = start + env_int(view, 3, 0);
+        } else {
+          start = env_int(view, 2, 0);
+          end = env_int(view, 3, std::numeric_limits<int64_t>::max());
+          step = env_int(view, 4, 1);
+          if (start < 0) start += size;
+          if (end < 0) end += size;
+        }
+        start = std::clamp<int64_t>(start, 0, size);
+        end = std::clamp<int64_t>(end, start, size);
+        if (step == 1) return concat_around(dim, start, end, update);
+        // Strided: gather the update to every position of dim, keep the base
+        // where the position is not in the slice.
+        std::vector<int64_t> index(static_cast<size_t>(size), 0);
+        ir::Tensor mask = ir::Tensor::zeros(ir::DType::Bool, {size});
+        for (int64_t p = start; p < end; p += step) {
+          index[static_cast<size_t>(p)] = (p - start) / step;
+          static_cast<uint8_t*>(mask.mutable_data())[p] = 1;
+        }
+        ir::Value* gathered = g.add1("gather", {update, g.constant(ir::Tensor::from_i64({size}, index))},
+                                     {{"axis", dim}});
+        ir::Shape mask_shape(static_cast<size_t>(rank), 1);
+        mask_shape[static_cast<size_t>(dim)] = size;
+        ir::Value* m = g.constant(mask.reshaped(mask_shape));
+        return g.add1("where", {m, gathered, base});
+      }
+      case ViewKind::Select: {
+        const int64_t dim = normalize(env_int(view, 1, 0));
+        int64_t index = env_int(view, 2, 0);
+        if (index < 0) index += base->type.shape[dim];
+        ir::Shape shape = update->type.shape;
+        shape.insert(shape.begin() + dim, 1);
+        ir::Value* middle = g.add1("reshape", {update}, {{"shape", shape}});
+        return concat_around(dim, index, index + 1, middle);
+      }
+      case ViewKind::Reshape:
+        return update->type.shape == base->type.shape
+                   ? update
+                   : g.add1("reshape", {update}, {{"shape", base->type.shape}});
+      case ViewKind::Transpose: {
+        std::vector<int64_t> perm(static_cast<size_t>(rank));
+        for (int64_t i = 0; i < rank; ++i) perm[i] = i;
+        if (rank >= 2) {
+          const int64_t a = view->kind() == c10::aten::t ? 0 : normalize(env_int(view, 1, 0));
+          const int64_t b = view->kind() == c10::aten::t ? 1 : normalize(env_int(view, 2, 1));
+          std::swap(perm[a], perm[b]);  // its own inverse
+        }
+        return g.add1("transpose", {update}, {{"perm", perm}});
+      }
+      case ViewKind::Permute: {
+        auto it = env_.find(view->inputs()[1]);
+        const auto* dims = it == env_.end() ? nullptr : std::get_if<std::vector<int64_t>>(&it->second);
+        if (dims == nullptr || static_cast<int64_t>(dims->size()) != rank) throw ConversionError("bad permute dims");
+        std::vector<int64_t> inverse(static_cast<size_t>(rank));
+        for (int64_t i = 0; i < rank; ++i) inverse[static_cast<size_t>(normalize((*dims)[i]))] = i;
+        return g.add1("transpose", {update}, {{"perm", inverse}});
+      }
+      case ViewKind::Identity:
+        return update;
+      case ViewKind::Expand:
+        throw ConversionError("writing through an expanded (broadcast) view is not supported");
+      case ViewKind::None:
+        break;
+    }
+    throw ConversionError("not a view");
+  }
+
+  ir::Value* cast_if_needed(ir::Value* v, ir::DType dtype) {
+    if (v->type.dtype == dtype) return v;
+    return graph_.add1("cast", {v}, {{"dtype", std::string(ir::dtype_name(dtype))}});
+  }
+
+  void propagate_mutation(const TsNode* node) {
+    const TsValue* value = node->inputs()[0];
+    ir::Value* updated_value = env_tensor(node->output());
+    env_[value] = updated_value;  // later uses of self see the new contents
+    std::unordered_set<const TsValue*> fresh{value, node->output()};
+    std::unordered_set<const TsNode*> chain;
+    const TsValue* v = value;
+    while (view_kind(v->node()) != ViewKind::None && env_.count(v->node()->inputs()[0])) {
+      const TsNode* view = v->node();
+      const TsValue* base = view->inputs()[0];
+      ir::Value* new_base = write_back(view, env_tensor(base), updated_value);
+      env_[base] = new_base;
+      fresh.insert(base);
+      chain.insert(view);
+      v = base;
+      updated_value = new_base;
+    }
+    // Views taken earlier from an updated tensor are derived again when they
+    // (or views taken from them) are used after this node.
+    std::unordered_set<const TsValue*> needed;
+    for (auto it = view_nodes_.rbegin(); it != view_nodes_.rend(); ++it) {
+      const TsValue* out = (*it)->output();
+      bool used_later = needed.count(out) != 0;
+      for (const torch::jit::Use& use : out->uses()) used_later = used_later || use.user->isAfter(node);
+      if (used_later) {
+        needed.insert(out);
+        needed.insert((*it)->inputs()[0]);
+      }
+    }
+    const std::vector<TsNode*> views = view_nodes_;
+    rederiving_ = true;
+    for (TsNode* view : views) {
+      if (chain.count(view) || !fresh.count(view->inputs()[0]) || !needed.count(view->output())) continue;
+      translate_node(view);
+      fresh.insert(view->output());
+    }
+    rederiving_ = false;
+  }
+
+
+  // Scripted code branches on shapes; with static shapes the condition is a
+  // constant and only the taken block is translated.
+  void translate_if(TsNode* node) {
+    auto it = env_.find(node->inputs()[0]);
+    if (it == env_.end()) {
+      check_not_opaque(node, node->inputs()[0]);
+      return;
+    }
+    std::optional<int64_t> condition = element_int(it->second);
+    if (!condition) {
+      record_unsupported(node, "prim::If");
+      return;
+    }
+    torch::jit::Block* block = node->blocks()[*condition != 0 ? 0 : 1];
+    for (TsNode* inner : block->nodes()) translate_node(inner);
+    for (size_t i = 0; i < node->outputs().size(); ++i) {
+      auto out = env_.find(block->outputs()[i]);
+      if (out != env_.end()) env_[node->outputs()[i]] = out->second;
+    }
   }
 
   void check_not_opaque(const TsNode* node, const TsValue* in) {
@@ -361,7 +588,9 @@ class Translator {
   }
 
   void record_unsupported(const TsNode* node, const std::string& kind_name) {
-    std::string schema = node->blocks().empty() ? node_schema(node) : kind_name + " (control flow)";
+    std::string schema = node->blocks().empty()
+                             ? node_schema(node)
+                             : kind_name + " (control flow on a value computed from the model's inputs)";
     for (Unsupported& u : unsupported_) {
       if (u.schema == schema) {
         ++u.count;
@@ -393,6 +622,9 @@ class Translator {
           std::holds_alternative<bool>(result)) {
         return number_to_tensor(result);
       }
+      // None stands for an output the converter does not compute (e.g. pooling
+      // indices); using it later is an error at the consumer.
+      if (std::holds_alternative<NoneValue>(result)) return result;
       if (const auto* v = std::get_if<ir::Value*>(&result); !v || !*v) {
         throw ConversionError(fmt::format("the converter returned {} for a Tensor output", operand_kind(result)));
       }
@@ -521,6 +753,22 @@ class Translator {
       std::vector<ir::Value*> list;
       for (const at::Tensor& t : iv.toTensorVector()) list.push_back(tensor_constant(t));
       return Operand(list);
+    }
+    if (iv.isList()) {  // e.g. Tensor?[] of a constant index
+      std::vector<ir::Value*> tensors;
+      std::vector<int64_t> ints;
+      std::vector<double> doubles;
+      for (const c10::IValue& e : iv.toListRef()) {
+        if (e.isTensor()) tensors.push_back(tensor_constant(e.toTensor()));
+        else if (e.isNone()) tensors.push_back(nullptr);
+        else if (e.isInt()) ints.push_back(e.toInt());
+        else if (e.isDouble()) doubles.push_back(e.toDouble());
+        else return std::nullopt;
+      }
+      const size_t n = iv.toListRef().size();
+      if (tensors.size() == n) return Operand(tensors);
+      if (ints.size() == n) return Operand(ints);
+      if (doubles.size() == n) return Operand(doubles);
     }
     return std::nullopt;
   }
@@ -686,6 +934,8 @@ class Translator {
   std::unordered_map<const TsValue*, std::string> opaque_;
   std::unordered_map<const void*, ir::Value*> tensor_constants_;
   std::vector<Unsupported> unsupported_;
+  std::vector<TsNode*> view_nodes_;
+  bool rederiving_ = false;
 };
 
 struct LoadedModule {
