@@ -75,6 +75,12 @@ TEST_CASE("usage errors are one line and exit code 2") {
   CHECK(contains(bad_choice.output, "int3"));
 }
 
+TEST_CASE("--shape takes one value per use and leaves MODEL_DIR to the positional") {
+  Run run = run_exporters("tflite --shape input_ids=1,8 /no/such/model_dir -o x.tflite");
+  CHECK(run.exit_code == 2);
+  CHECK(contains(run.output, "/no/such/model_dir"));  // checked as MODEL_DIR, not eaten by --shape
+}
+
 TEST_CASE("plugins list shows name, version, model types, status and path from the manifests") {
   TempDir tmp;
   fs::path alpha = install_fixture(tmp.sub("a"), "fixture_alpha", "alpha", {"alpha", "shared"});

@@ -52,7 +52,8 @@ void add_coreml_command(CLI::App& app, CommandContext& context) {
       ->check(CLI::IsMember({"iOS15", "iOS16", "iOS17", "iOS18"}))
       ->capture_default_str();
   cmd->add_option("--shape", options->shapes, "Fix an input's shape, NAME=d0,d1,... (repeatable)")
-      ->type_name("NAME=DIMS");
+      ->type_name("NAME=DIMS")
+      ->allow_extra_args(false);  // one value per --shape, repeat the flag for more
   cmd->add_option("--sequence-length", options->sequence_length,
                   "Sequence length of text inputs (default: the plugin's)")
       ->check(CLI::PositiveNumber);
