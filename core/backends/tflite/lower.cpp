@@ -512,7 +512,8 @@ void expand(Lowering& L, const ir::Node& n) {
   int32_t x = in(L, n, 0);
   Dims s = out_type(n).shape;
   if (s == L.shape(x)) return out(L, n, x);
-  out(L, n, L.emit(Op::BuiltinOperator_BROADCAST_TO, {x, L.const_i32(s)}, L.type(x), s));
+  // The runtime registers BROADCAST_TO from version 2 (version 1 was never shipped).
+  out(L, n, L.emit(Op::BuiltinOperator_BROADCAST_TO, {x, L.const_i32(s)}, L.type(x), s, {}, 2));
 }
 
 void tile(Lowering& L, const ir::Node& n) {

@@ -334,6 +334,32 @@ void gather(Raiser& r) {
   r.set(0, r.add("gather", {x, r.in(1)}, {{"axis", axis}}));
 }
 
+// GATHER_ND: linearise the leading r coordinates and gather from x viewed
+// as [prod(shape[:r]), shape[r:]...].
+void gather_nd(Raiser& r) {
+  ir::Value* x = r.in(0);
+  ir::Value* idx = r.in(1);
+  Dims xs = x->type.shape, is = idx->type.shape;
+  if (is.empty()) r.fail("indices must have rank >= 1");
+  const int64_t depth = is.back();
+  if (depth > static_cast<int64_t>(xs.size())) r.fail("index depth exceeds the params rank");
+  Dims lead(is.begin(), is.end() - 1);
+  ir::Value* linear = nullptr;
+  int64_t stride = 1;
+  for (int64_t d = depth - 1; d >= 0; --d) {
+    ir::Value* c = r.add("slice", {idx}, {{"axes", Dims{static_cast<int64_t>(is.size()) - 1}}, {"starts", Dims{d}}, {"ends", Dims{d + 1}}});
+    c = r.add("reshape", {c}, {{"shape", lead}});
+    ir::Tensor st = ir::Tensor::scalar_i64(stride).cast(idx->type.dtype);
+    c = r.add("mul", {c, r.g.constant(st)});
+    linear = linear ? r.add("add", {linear, c}) : c;
+    stride *= xs[d];
+  }
+  Dims flat{stride};
+  flat.insert(flat.end(), xs.begin() + depth, xs.end());
+  ir::Value* xf = r.add("reshape", {x}, {{"shape", flat}});
+  r.set(0, r.add("gather", {xf, linear}, {{"axis", int64_t(0)}}));
+}
+
 void embedding_lookup(Raiser& r) { r.set(0, r.add("gather", {r.in(1), r.in(0)}, {{"axis", int64_t(0)}})); }
 
 // Normalised IR slice from begin/end/stride; shrink handled by a reshape.
@@ -547,6 +573,7 @@ const std::unordered_map<int32_t, Raise>& raisers() {
       {Op::BuiltinOperator_CONCATENATION, concatenation},
       {Op::BuiltinOperator_GATHER, gather},
       {Op::BuiltinOperator_EMBEDDING_LOOKUP, embedding_lookup},
+      {Op::BuiltinOperator_GATHER_ND, gather_nd},
       {Op::BuiltinOperator_STRIDED_SLICE, strided_slice},
       {Op::BuiltinOperator_SLICE, slice},
       {Op::BuiltinOperator_PAD, pad_op},
