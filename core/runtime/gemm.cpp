@@ -6,6 +6,7 @@
 #include "gemm.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -169,9 +170,17 @@ struct AlignedBuffer {
   }
 };
 
+std::atomic<bool> force_baseline{false};
+
+const KernelChoice& active_kernel() {
+  static const KernelChoice best = choose_kernel();
+  static const KernelChoice baseline = {macro_kernel_baseline, 4, 8};
+  return force_baseline.load(std::memory_order_relaxed) ? baseline : best;
+}
+
 void sgemm_serial(int64_t M, int64_t N, int64_t K, MatrixView A, MatrixView B, float* C, int64_t ldc,
                   bool accumulate) {
-  static const KernelChoice kernel = choose_kernel();
+  const KernelChoice kernel = active_kernel();
   thread_local AlignedBuffer a_buf, b_buf;
   const int64_t nc_max = std::min(kNC, (N + kMaxNR - 1) / kMaxNR * kMaxNR);
   float* b_packed = b_buf.get(kKC * nc_max);
@@ -196,6 +205,9 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, MatrixView A, MatrixView B, f
 }
 
 }  // namespace
+
+const char* sgemm_kernel_name() { return active_kernel().mr == 6 ? "avx2" : "baseline"; }
+void sgemm_force_baseline(bool on) { force_baseline.store(on); }
 
 void sgemm(int64_t M, int64_t N, int64_t K, MatrixView A, MatrixView B, float* C, int64_t ldc,
            bool accumulate) {

@@ -20,4 +20,9 @@ struct MatrixView {
 void sgemm(int64_t M, int64_t N, int64_t K, MatrixView A, MatrixView B, float* C, int64_t ldc,
            bool accumulate);
 
+// The register tile in use: "avx2" (6 x 16, AVX2+FMA machines) or "baseline"
+// (4 x 8, any x86-64). Tests force the baseline so both are exercised.
+const char* sgemm_kernel_name();
+void sgemm_force_baseline(bool on);
+
 }  // namespace exporters::runtime
