@@ -31,7 +31,7 @@ const std::map<std::string, std::string>& expectations() {
       {"litert/torchaudio_conformer.tflite", ""},
       {"tflm/hello_world_float.tflite", ""},
       {"tflm/hello_world_int8.tflite", "(FULLY_CONNECTED)"},
-      {"tflm/person_detect.tflite", "(CONV_2D)"},
+      {"tflm/person_detect.tflite", "(DEPTHWISE_CONV_2D)"},
       {"tflm/seanet/add0.tflite", "(ADD)"},
       {"tflm/seanet/conv0.tflite", "(CONV_2D)"},
       {"tflm/seanet/leaky_relu0.tflite", "(LEAKY_RELU)"},

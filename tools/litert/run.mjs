@@ -151,9 +151,12 @@ async function main() {
     const t = inputs.get(name);
     if (!t) throw new Failure(`${inFile}: no tensor named '${name}' for model input ${i} (file has: ${[...inputs.keys()].join(', ')})`, 4);
     if (t.dtype !== want.dtype) throw new Failure(`${inFile}: input '${name}' is ${t.dtype}, the model needs ${want.dtype}`, 4);
-    if (t.shape.join(',') !== want.shape.join(',')) throw new Failure(`${inFile}: input '${name}' has shape [${t.shape}], the model needs [${want.shape}]`, 4);
+    // -1 marks a dynamic dim (shape_signature); LiteRT.js cannot resize, so
+    // such inputs must come at the model's stored size, which we take on trust.
+    const fits = t.shape.length === want.shape.length && t.shape.every((d, k) => want.shape[k] < 0 || want.shape[k] === d);
+    if (!fits) throw new Failure(`${inFile}: input '${name}' has shape [${t.shape}], the model needs [${want.shape}]`, 4);
     const dims = new w.VectorInt32();
-    for (const d of want.shape) dims.push_back(d);
+    for (const d of t.shape) dims.push_back(d);
     const layout = w.LiteRtLayout.create(dims);
     dims.delete();
     const tt = w.LiteRtRankedTensorType.create({ value: want.type }, layout);
