@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -182,6 +183,28 @@ TEST_CASE("every fixture in index.json has a case that runs") {
     const std::string label = "HF fixture " + f.name + " (not generated at build time)";
     DOCTEST_SUBCASE(label.c_str()) { run_hf_fixture(f.name); }
   }
+}
+
+TEST_CASE("compare_tensors: atol scaled by max|ref| above 1, NaN and type mismatches fail") {
+  using exporters::testing::compare_tensors;
+  const auto ref = ir::Tensor::from_f32({4}, {100.0f, -2.0f, 0.5f, 0.0f});
+  // Limit = 1e-4 * 100 = 1e-2.
+  CHECK(compare_tensors(ir::Tensor::from_f32({4}, {100.005f, -2.0f, 0.5f, 0.0f}), ref, 1e-4).ok);
+  auto bad = compare_tensors(ir::Tensor::from_f32({4}, {100.0f, -2.0f, 0.5f, 0.02f}), ref, 1e-4);
+  CHECK_FALSE(bad.ok);
+  CHECK(bad.max_abs_error == doctest::Approx(0.02).epsilon(1e-5));
+  CHECK(bad.max_ref_magnitude == 100.0);
+  CHECK(bad.message.find("flat index 3") != std::string::npos);
+  // Small references: the limit stays 1e-4.
+  const auto small = ir::Tensor::from_f32({2}, {0.5f, -0.25f});
+  CHECK(compare_tensors(ir::Tensor::from_f32({2}, {0.50009f, -0.25f}), small, 1e-4).ok);
+  CHECK_FALSE(compare_tensors(ir::Tensor::from_f32({2}, {0.5002f, -0.25f}), small, 1e-4).ok);
+  // NaN only on one side fails; shape or dtype mismatch fails.
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  CHECK_FALSE(compare_tensors(ir::Tensor::from_f32({2}, {nan, -0.25f}), small, 1e-4).ok);
+  CHECK(compare_tensors(ir::Tensor::from_f32({1}, {nan}), ir::Tensor::from_f32({1}, {nan}), 1e-4).ok);
+  CHECK_FALSE(compare_tensors(ir::Tensor::from_f32({1, 2}, {0.5f, -0.25f}), small, 1e-4).ok);
+  CHECK_FALSE(compare_tensors(ir::Tensor::from_i64({2}, {0, 0}), small, 1e-4).ok);
 }
 
 int main(int argc, char** argv) {
