@@ -262,6 +262,19 @@ TEST_CASE("unsupported ops are all listed with schema and source line") {
   CHECK(contains(message, "torch.lgamma(a + 1)"));
 }
 
+TEST_CASE("what the IR cannot express is rejected with the op and the reason") {
+  for (const json& c : manifest().at("conversion_errors")) {
+    const std::string name = c.at("name");
+    SUBCASE(name.c_str()) {
+      const std::string message = error_of(case_dir() / (name + ".pt"), options_for(c));
+      INFO(message);
+      for (const json& part : c.at("expect")) CHECK(contains(message, part.get<std::string>()));
+      CHECK(contains(message, name + ".pt"));
+      CHECK(contains(message, "trace_modules.py:"));  // the traced source line
+    }
+  }
+}
+
 TEST_CASE("a converter error names the op and source line") {
   const json& c = find_case("nn_relu");
   fe::TorchScriptOptions options = options_for(c);

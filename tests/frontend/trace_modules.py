@@ -190,6 +190,11 @@ def scripted_softmax_dropout(x: torch.Tensor) -> torch.Tensor:
     return F.relu6(b * 10.0) + F.dropout(x, 0.3, False, True)
 
 
+@torch.jit.script
+def scripted_data_dependent_view(x: torch.Tensor) -> torch.Tensor:
+    return x.view(int(x.sum()))  # the size is data, not shape
+
+
 def conv_transpose_case():
     return nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
 
@@ -235,6 +240,7 @@ NN_MODULES = [
     ("nn_conv1d_unbatched_no_bias", nn.Conv1d(3, 5, 2, bias=False), (r(3, 7),)),
     ("nn_conv2d", nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=(1, 0)), (r(1, 3, 7, 6),)),
     ("nn_conv2d_depthwise_dilated", nn.Conv2d(4, 4, 3, padding=2, dilation=2, groups=4), (r(2, 4, 6, 6),)),
+    ("nn_conv2d_dilation_larger_than_input", nn.Conv2d(4, 3, 3, padding=6, dilation=6), (r(1, 4, 2, 3),)),
     ("nn_conv2d_same_even_kernel", nn.Conv2d(2, 3, (4, 3), padding="same", dilation=(1, 2)), (r(1, 2, 7, 8),)),
     ("nn_conv1d_same", nn.Conv1d(2, 3, 4, padding="same"), (r(1, 2, 9),)),
     ("nn_conv2d_valid", nn.Conv2d(2, 3, 3, padding="valid"), (r(1, 2, 6, 5),)),
@@ -322,6 +328,19 @@ NN_MODULES = [
     ("script_scalars", Fn(scripted_scalars), (r(2, 6),)),
     ("script_convolutions", Fn3(scripted_convolutions), (r(1, 3, 6, 6), r(4, 3, 3), r(3, 3, 3, 3))),
     ("script_softmax_dropout", Fn(scripted_softmax_dropout), (r(3, 4),)),
+]
+
+
+# Modules whose conversion must fail with a message naming the op and the
+# reason: (name, module, inputs, [substrings of the error]).
+CONVERSION_ERRORS = [
+    ("err_max_pool_dilation", nn.MaxPool2d(2, dilation=2), (r(1, 1, 6, 6),), ["aten::max_pool2d", "dilation"]),
+    ("err_avg_pool_divisor_override", nn.AvgPool2d(2, divisor_override=3), (r(1, 1, 4, 4),), ["aten::avg_pool2d", "divisor_override"]),
+    ("err_conv3d", nn.Conv3d(1, 1, 2), (r(1, 1, 3, 3, 3),), ["aten::_convolution", "1-D and 2-D"]),
+    ("err_einsum_diagonal", Fn(lambda x: torch.einsum("ii->i", x)), (r(3, 3),), ["aten::einsum", "diagonal"]),
+    ("err_upsample_fractional_scale", nn.Upsample(scale_factor=1.5, mode="nearest"), (r(1, 1, 5, 5),), ["aten::upsample_nearest2d", "fractional"]),
+    ("err_dropout_training", Fn(lambda x: F.dropout(x, 0.5, training=True)), (r(2, 3),), ["aten::dropout", "training"]),
+    ("err_data_dependent_int", Fn(scripted_data_dependent_view), (torch.ones(2, 3),), ["aten::Int", "cannot be folded"]),
 ]
 
 
@@ -467,7 +486,17 @@ def main():
             raise ValueError(f"duplicate case name {name}")
         seen.add(name)
         cases.append(trace_case(out_dir, name, module, inputs, options))
-    manifest = {"dir": out_dir, "cases": cases, "errors": write_bad_inputs(out_dir)}
+    conversion_errors = []
+    for name, module, inputs, expect in CONVERSION_ERRORS:
+        module.eval()
+        with torch.no_grad():
+            torch.jit.trace(module, inputs, check_trace=False).save(os.path.join(out_dir, name + ".pt"))
+        params = list(inspect.signature(module.forward).parameters)[: len(inputs)]
+        conversion_errors.append({"name": name, "expect": expect,
+                                  "inputs": [{"name": n, "dtype": NAMES[t.dtype], "shape": list(t.shape)}
+                                             for n, t in zip(params, inputs)]})
+    manifest = {"dir": out_dir, "cases": cases, "conversion_errors": conversion_errors,
+                "errors": write_bad_inputs(out_dir)}
     tmp = manifest_path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(manifest, f, indent=1)
