@@ -778,3 +778,120 @@ TEST_CASE("image inputs are described as images and scaled/biased in the program
     CHECK(y.element_as_double(i) == doctest::Approx(want).epsilon(1e-6));
   }
 }
+
+namespace {
+
+// ── a minimal protobuf wire encoder, to build programs our writer never
+// emits (as coremltools would write them), field numbers from the spec ──
+struct Msg {
+  std::string b;
+  Msg& varint(uint32_t field, uint64_t v) {
+    key(field, 0);
+    put_varint(v);
+    return *this;
+  }
+  Msg& bytes(uint32_t field, const std::string& s) {
+    key(field, 2);
+    put_varint(s.size());
+    b += s;
+    return *this;
+  }
+  Msg& msg(uint32_t field, const Msg& m) { return bytes(field, m.b); }
+  void key(uint32_t field, int wire) { put_varint((static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire)); }
+  void put_varint(uint64_t v) {
+    do {
+      uint8_t c = v & 0x7f;
+      v >>= 7;
+      b += static_cast<char>(v ? (c | 0x80) : c);
+    } while (v);
+  }
+};
+
+// MIL ValueType{tensorType{dataType, rank, dims}}
+Msg tensor_vt(int dtype, const std::vector<int64_t>& dims) {
+  Msg tt;
+  tt.varint(1, static_cast<uint64_t>(dtype)).varint(2, dims.size());
+  for (int64_t d : dims) tt.msg(3, Msg().msg(1, Msg().varint(1, static_cast<uint64_t>(d))));
+  return Msg().msg(1, tt);
+}
+Msg named(const std::string& name, const Msg& vt) { return Msg().bytes(1, name).msg(2, vt); }
+Msg str_value(const std::string& s) {
+  return Msg().msg(2, tensor_vt(2, {})).msg(3, Msg().msg(1, Msg().msg(4, Msg().bytes(1, s))));
+}
+Msg map_entry(const std::string& k, const Msg& v) { return Msg().bytes(1, k).msg(2, v); }
+Msg arg(const std::string& name) { return Msg().msg(1, Msg().bytes(1, name)); }
+Msg op(const std::string& type, const std::vector<std::pair<std::string, std::string>>& inputs, const Msg& out) {
+  Msg m;
+  m.bytes(1, type);
+  for (const auto& [k, v] : inputs) m.msg(2, map_entry(k, arg(v)));
+  m.msg(3, out);
+  m.msg(5, map_entry("name", str_value(out.b.size() ? "op_" + type : type)));
+  return m;
+}
+Msg const_op(const std::string& name, const Msg& vt, const Msg& tensor_value) {
+  Msg val;
+  val.msg(2, vt).msg(3, Msg().msg(1, tensor_value));
+  return Msg().bytes(1, "const").msg(3, named(name, vt)).msg(5, map_entry("name", str_value(name))).msg(5, map_entry("val", val));
+}
+
+}  // namespace
+
+TEST_CASE("the reader takes iOS18 scaled_dot_product_attention and iOS17 fp16 weights with fp32 activations") {
+  constexpr int F32 = 11, F16 = 10, BOOL = 1;
+  const std::vector<int64_t> qs{1, 2, 3, 4};
+  Msg block;
+  // linear(x: fp32, weight: fp16 [4x4] immediate bytes) as iOS17 allows
+  std::string wbytes;
+  std::vector<float> wv(16);
+  for (int i = 0; i < 16; ++i) {
+    wv[static_cast<size_t>(i)] = static_cast<float>((i * 7) % 5) * 0.25f - 0.5f;  // exact in fp16
+    const uint16_t h = ir::float_to_half(wv[static_cast<size_t>(i)]);
+    wbytes += static_cast<char>(h & 0xff);
+    wbytes += static_cast<char>(h >> 8);
+  }
+  block.msg(3, const_op("w", tensor_vt(F16, {4, 4}), Msg().msg(7, Msg().bytes(1, wbytes))));
+  block.msg(3, op("linear", {{"x", "q"}, {"weight", "w"}}, named("q2", tensor_vt(F32, qs))));
+  block.msg(3, op("scaled_dot_product_attention", {{"query", "q2"}, {"key", "k"}, {"value", "v"}, {"attn_mask", "mask"}},
+                  named("out", tensor_vt(F32, qs))));
+  block.bytes(2, "out");
+  Msg fn;
+  fn.msg(1, named("q", tensor_vt(F32, qs))).msg(1, named("k", tensor_vt(F32, qs))).msg(1, named("v", tensor_vt(F32, qs)));
+  fn.msg(1, named("mask", tensor_vt(BOOL, {1, 1, 3, 3})));
+  fn.bytes(2, "CoreML8").msg(3, map_entry("CoreML8", block));
+  Msg model;
+  model.varint(1, 9).msg(502, Msg().varint(1, 1).msg(2, map_entry("main", fn)));
+
+  TempDir dir;
+  spit(dir.path / "model.mlmodel", model.b);
+  const ir::Graph g = coreml::read_mlpackage(dir.path / "model.mlmodel");
+
+  const Tensor q = random_tensor(DType::F32, qs, 61), k = random_tensor(DType::F32, qs, 62), v = random_tensor(DType::F32, qs, 63);
+  Tensor mask = Tensor::zeros(DType::Bool, {1, 1, 3, 3});
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j <= i; ++j) mask.mutable_as<uint8_t>()[i * 3 + j] = 1;  // causal
+  const Tensor out = runtime::run(g, {q, k, v, mask})[0];
+
+  // Direct computation of the documented formula.
+  auto at = [](const Tensor& t, int h, int i, int d) { return t.data_as<float>()[(h * 3 + i) * 4 + d]; };
+  for (int h = 0; h < 2; ++h)
+    for (int i = 0; i < 3; ++i) {
+      float q2[4];
+      for (int o = 0; o < 4; ++o) {
+        q2[o] = 0;
+        for (int c = 0; c < 4; ++c) q2[o] += at(q, h, i, c) * wv[static_cast<size_t>(o * 4 + c)];
+      }
+      double s[3], m = -1e30, z = 0;
+      for (int j = 0; j <= i; ++j) {
+        s[j] = 0;
+        for (int d = 0; d < 4; ++d) s[j] += q2[d] * at(k, h, j, d);
+        s[j] /= 2.0;  // sqrt(4)
+        m = std::max(m, s[j]);
+      }
+      for (int j = 0; j <= i; ++j) z += std::exp(s[j] - m);
+      for (int d = 0; d < 4; ++d) {
+        double want = 0;
+        for (int j = 0; j <= i; ++j) want += std::exp(s[j] - m) / z * at(v, h, j, d);
+        CHECK(out.data_as<float>()[(h * 3 + i) * 4 + d] == doctest::Approx(want).epsilon(1e-5));
+      }
+    }
+}

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <sstream>
 #include <unordered_map>
@@ -203,6 +204,14 @@ class ProgramReader {
     return binding_value(a->arguments(0), op, key);
   }
   ir::Value* opt(const MIL::Operation& op, const std::string& key) { return has(op, key) ? x(op, key) : nullptr; }
+  // Parameter `key` in the dtype of `like` (iOS17 ops accept fp16 weights
+  // with fp32 activations and vice versa; the IR wants equal dtypes).
+  ir::Value* x_as(const MIL::Operation& op, const std::string& key, const ir::Value* like) {
+    if (!has(op, key)) return nullptr;
+    ir::Value* v = x(op, key);
+    if (v->type.dtype == like->type.dtype || !ir::is_float(v->type.dtype) || !ir::is_float(like->type.dtype)) return v;
+    return g.add1("cast", {v}, {{"dtype", std::string(ir::dtype_name(like->type.dtype))}});
+  }
 
   std::vector<ir::Value*> xs(const MIL::Operation& op, const std::string& key) {
     const MIL::Argument* a = arg(op, key);
@@ -479,7 +488,7 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
     t["select"] = [](R& r, const Op& op) { r.define(op, r.add("where", {r.x(op, "cond"), r.x(op, "a"), r.x(op, "b")})); };
     t["matmul"] = [](R& r, const Op& op) {
       ir::Value* a = r.x(op, "x");
-      ir::Value* b = r.x(op, "y");
+      ir::Value* b = r.x_as(op, "y", a);
       auto swap_last = [&](ir::Value* v) {
         std::vector<int64_t> perm(static_cast<size_t>(v->type.rank()));
         std::iota(perm.begin(), perm.end(), 0);
@@ -491,21 +500,24 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
       if (r.flag(op, "transpose_y", false)) b = swap_last(b);
       r.define(op, r.add("matmul", {a, b}));
     };
-    t["linear"] = [](R& r, const Op& op) { r.define(op, r.add("linear", {r.x(op), r.x(op, "weight"), r.opt(op, "bias")})); };
+    t["linear"] = [](R& r, const Op& op) {
+      ir::Value* x = r.x(op);
+      r.define(op, r.add("linear", {x, r.x_as(op, "weight", x), r.x_as(op, "bias", x)}));
+    };
     t["conv"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      ir::Value* w = r.x(op, "weight");
+      ir::Value* w = r.x_as(op, "weight", x);
       const size_t n = static_cast<size_t>(w->type.rank() - 2);
       std::vector<int64_t> kernel(w->type.shape.begin() + 2, w->type.shape.end());
       const auto strides = r.ints(op, "strides", std::vector<int64_t>(n, 1));
       const auto dil = r.ints(op, "dilations", std::vector<int64_t>(n, 1));
       const auto pads = conv_pads(r, op, x->type.shape, kernel, strides, dil);
-      r.define(op, r.add("conv", {x, w, r.opt(op, "bias")},
+      r.define(op, r.add("conv", {x, w, r.x_as(op, "bias", x)},
                          {{"strides", strides}, {"dilations", dil}, {"pads", pads}, {"groups", r.i(op, "groups", 1)}}));
     };
     t["conv_transpose"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      ir::Value* w = r.x(op, "weight");
+      ir::Value* w = r.x_as(op, "weight", x);
       const size_t n = static_cast<size_t>(w->type.rank() - 2);
       const auto strides = r.ints(op, "strides", std::vector<int64_t>(n, 1));
       const auto dil = r.ints(op, "dilations", std::vector<int64_t>(n, 1));
@@ -524,7 +536,7 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
           out_pad[i] = (*d)[2 + i] - base;
         }
       }
-      r.define(op, r.add("conv_transpose", {x, w, r.opt(op, "bias")},
+      r.define(op, r.add("conv_transpose", {x, w, r.x_as(op, "bias", x)},
                          {{"strides", strides}, {"dilations", dil}, {"pads", pads}, {"output_padding", out_pad},
                           {"groups", r.i(op, "groups", 1)}}));
     };
@@ -533,16 +545,17 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
       auto axes = normalized(r.ints(op, "axes", std::vector<int64_t>{}), x->type.rank());
       if (axes.empty()) axes = std::vector<int64_t>{};
       std::sort(axes.begin(), axes.end());
-      r.define(op, r.add("layer_norm", {x, r.opt(op, "gamma"), r.opt(op, "beta")},
+      r.define(op, r.add("layer_norm", {x, r.x_as(op, "gamma", x), r.x_as(op, "beta", x)},
                          {{"axes", axes}, {"epsilon", r.f(op, "epsilon", 1e-5)}}));
     };
     t["instance_norm"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      r.define(op, r.add("group_norm", {x, r.opt(op, "gamma"), r.opt(op, "beta")},
+      r.define(op, r.add("group_norm", {x, r.x_as(op, "gamma", x), r.x_as(op, "beta", x)},
                          {{"groups", x->type.shape.at(1)}, {"epsilon", r.f(op, "epsilon", 1e-5)}}));
     };
     t["batch_norm"] = [](R& r, const Op& op) {
-      r.define(op, r.add("batch_norm", {r.x(op), r.x(op, "mean"), r.x(op, "variance"), r.opt(op, "gamma"), r.opt(op, "beta")},
+      ir::Value* x = r.x(op);
+      r.define(op, r.add("batch_norm", {x, r.x_as(op, "mean", x), r.x_as(op, "variance", x), r.x_as(op, "gamma", x), r.x_as(op, "beta", x)},
                          {{"epsilon", r.f(op, "epsilon", 1e-5)}}));
     };
     t["softmax"] = [](R& r, const Op& op) {
@@ -761,6 +774,28 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
       if (mode == "ALIGN_CORNERS" || mode == "STRICT_ALIGN_CORNERS") align = true;
       else if (mode != "UNALIGN_CORNERS") r.fail(op, "sampling_mode '" + mode + "' is not supported");
       r.define(op, resize_to(r, op, r.x(op), "linear", r.i(op, "target_size_height", 1), r.i(op, "target_size_width", 1), align));
+    };
+    t["scaled_dot_product_attention"] = [](R& r, const Op& op) {
+      // softmax(q @ k^T / sqrt(d) + mask) @ v; a bool mask keeps where true.
+      ir::Value* q = r.x(op, "query");
+      ir::Value* k = r.x(op, "key");
+      ir::Value* v = r.x(op, "value");
+      const DType dt = q->type.dtype;
+      const int64_t rank = k->type.rank();
+      if (rank < 2) r.fail(op, "key must have rank >= 2");
+      std::vector<int64_t> perm(static_cast<size_t>(rank));
+      std::iota(perm.begin(), perm.end(), 0);
+      std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+      ir::Value* s = r.add("matmul", {q, r.add("transpose", {k}, {{"perm", perm}})});
+      s = r.add("mul", {s, r.scalar(1.0 / std::sqrt(static_cast<double>(q->type.shape.back())), dt)});
+      if (ir::Value* mask = r.opt(op, "attn_mask")) {
+        if (mask->type.dtype == DType::Bool)
+          s = r.add("where", {mask, s, r.scalar(-std::numeric_limits<float>::infinity(), dt)});
+        else
+          s = r.add("add", {s, mask->type.dtype == dt ? mask : r.add("cast", {mask}, {{"dtype", std::string(ir::dtype_name(dt))}})});
+      }
+      ir::Value* p = r.add("softmax", {s}, {{"axis", s->type.rank() - 1}});
+      r.define(op, r.add("matmul", {p, v}));
     };
     t["max_pool"] = [](R& r, const Op& op) { pool(r, op, "max_pool"); };
     t["avg_pool"] = [](R& r, const Op& op) { pool(r, op, "avg_pool"); };
