@@ -249,6 +249,10 @@ class Translator {
       for (const TsValue* in : producer->inputs()) collect_outputs(in, out);
       return;
     }
+    if (kind == c10::prim::DictConstruct) {  // key, value, key, value, ...: the values in order
+      for (size_t i = 1; i < producer->inputs().size(); i += 2) collect_outputs(producer->inputs()[i], out);
+      return;
+    }
     auto it = env_.find(value);
     if (it == env_.end()) {
       throw FrontendError(fmt::format("{}: output %{} could not be translated", path_.string(),
@@ -302,6 +306,10 @@ class Translator {
     if (kind == c10::prim::ListUnpack || kind == c10::prim::TupleUnpack) return translate_unpack(node);
     if (kind == c10::prim::TupleIndex) return translate_tuple_index(node);
     if (kind == c10::prim::If) return translate_if(node);
+    if (kind == c10::prim::DictConstruct) {
+      opaque_[node->output()] = "a dict (only supported as the model's output)";
+      return;
+    }
 
     const std::string kind_name = kind.toQualString();
     std::vector<Operand> inputs;
