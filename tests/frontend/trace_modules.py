@@ -19,6 +19,8 @@ import os
 import struct
 import sys
 
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -196,6 +198,15 @@ def scripted_softmax_dropout(x: torch.Tensor) -> torch.Tensor:
 
 
 @torch.jit.script
+def scripted_optional(x: torch.Tensor, bias: Optional[torch.Tensor] = None) -> torch.Tensor:
+    if bias is not None:
+        x = x + bias
+    if bias is None:
+        x = x * 2.0
+    return x
+
+
+@torch.jit.script
 def scripted_data_dependent_view(x: torch.Tensor) -> torch.Tensor:
     return x.view(int(x.sum()))  # the size is data, not shape
 
@@ -332,6 +343,8 @@ NN_MODULES = [
     ("loader_view_mutations", ViewMutations(), (r(5, 4), r(5))),
     ("loader_dict_outputs", DictOutputs(), (r(2, 3),)),
     ("script_scalars", Fn(scripted_scalars), (r(2, 6),)),
+    # Freezing folds `is None` tests and the branches they guard.
+    ("script_optional_none", Fn(lambda x: scripted_optional(x) + scripted_optional(x, x)), (r(2, 3),)),
     ("script_convolutions", Fn3(scripted_convolutions), (r(1, 3, 6, 6), r(4, 3, 3), r(3, 3, 3, 3))),
     ("script_softmax_dropout", Fn(scripted_softmax_dropout), (r(3, 4),)),
 ]
