@@ -162,6 +162,8 @@ for _name in ["neg", "abs", "exp", "sin", "cos", "tanh", "sigmoid", "erf", "floo
     _case("unary_" + _name, getattr(torch, _name), _f(3, 4) * 3)
 for _name in ["log", "sqrt", "rsqrt", "reciprocal", "log1p", "log2", "log10"]:
     _case("unary_" + _name, getattr(torch, _name), _pos(3, 4))
+_case("isnan_isinf_isfinite", lambda x, i: (torch.isnan(x), torch.isinf(x), torch.isfinite(x), torch.isfinite(i), torch.isnan(i)),
+      torch.tensor([1.0, float("nan"), float("inf"), -float("inf"), -2.0]), _i(3))
 _case("unary_exp_of_int", torch.exp, _i(4))
 _case("unary_sqrt_of_int", torch.sqrt, _i(4, low=0))
 _case("unary_abs_int", torch.abs, _i(6))
@@ -358,6 +360,11 @@ _case("squeeze_noop_dim", lambda x: (x.squeeze(1), x.squeeze(-2).squeeze(0)), _f
 _case("split_chunk_oversized", lambda x: (x.split(10, 1), x.chunk(6, 0), x.chunk(4, 1)), _f(3, 4))
 _case("unsqueeze_inplace", lambda x: x.clone().unsqueeze_(1).squeeze_(0), _f(1, 3))
 _case("view_as_reshape_as", lambda x, y: (x.view_as(y), x.reshape_as(y)), _f(2, 6), _f(3, 4))
+_case("repeat_interleave", lambda x: (x.repeat_interleave(2, dim=1), torch.repeat_interleave(x, torch.tensor([1, 0, 3]), dim=-2),
+                                      x.repeat_interleave(2), torch.repeat_interleave(x, torch.tensor([2]), dim=0),
+                                      torch.repeat_interleave(torch.arange(x.size(0)))), _f(3, 2))
+_case("meshgrid", lambda x, y: (torch.meshgrid(x, y, indexing="ij"), torch.meshgrid(x, y, x, indexing="xy"),
+                                torch.meshgrid(torch.arange(x.size(0)), torch.arange(y.size(0)), indexing="ij")), _f(3), _f(4))
 _case("numel", lambda x: x.view(x.numel()), _f(2, 3))
 
 # ── indexing ─────────────────────────────────────────────────────────────────

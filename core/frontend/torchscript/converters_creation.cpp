@@ -194,7 +194,7 @@ OpConverter triangle(bool lower) {
     if (const ir::Tensor* data = ctx.constant_data(x)) {
       ir::Tensor out = data->cast(data->dtype());  // owned copy
       const int64_t per = rows * cols;
-      for (int64_t k = 0; k < out.numel(); ++k) {
+      for (int64_t k = 0; per > 0 && k < out.numel(); ++k) {
         const int64_t i = (k % per) / cols, j = k % cols;
         if (!keep(i, j)) set_element_int(out, k, 0);
       }

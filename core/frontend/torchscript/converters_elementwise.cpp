@@ -283,6 +283,19 @@ Result sign(ConversionContext& ctx, const NodeView& node) {
   return one(ctx.graph().add1("sign", {x}));
 }
 
+// isnan: x != x; isinf: |x| == inf; isfinite: |x| < inf (false for NaN).
+// Integer and bool tensors are never NaN or infinite.
+OpConverter float_class(std::string which) {
+  return [which](ConversionContext& ctx, const NodeView& node) -> Result {
+    ir::Value* x = ctx.tensor(node, 0);
+    ir::Graph& g = ctx.graph();
+    if (!ir::is_float(x->type.dtype)) return one(full_value(g, ir::DType::Bool, x->type.shape, which == "isfinite"));
+    if (which == "isnan") return one(g.add1("not_equal", {x, x}));
+    ir::Value* inf = scalar_constant(g, std::numeric_limits<double>::infinity(), x->type.dtype);
+    return one(g.add1(which == "isinf" ? "equal" : "less", {g.add1("abs", {x}), inf}));
+  };
+}
+
 Result square(ConversionContext& ctx, const NodeView& node) {
   ir::Value* x = ctx.tensor(node, 0);
   if (x->type.dtype == ir::DType::Bool) x = cast_to(ctx.graph(), x, ir::DType::I64);
@@ -503,6 +516,7 @@ void add_elementwise_converters(ConverterTable& table) {
   add_row(table, "abs", abs, true);
   add_row(table, "sign", sign, true);
   add_row(table, "square", square, true);
+  for (const char* op : {"isnan", "isinf", "isfinite"}) add_row(table, op, float_class(op));
   for (const char* op : {"exp", "log", "sqrt", "rsqrt", "reciprocal", "sin", "cos", "tanh", "sigmoid", "erf"})
     add_row(table, op, float_unary(op), true);
   add_row(table, "log1p", float_composite([](ir::Graph& g, ir::Value* x) {

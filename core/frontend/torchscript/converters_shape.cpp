@@ -804,6 +804,77 @@ OpConverter mode_pad(std::string mode, size_t pad_len) {
   };
 }
 
+// repeat_interleave(self, repeats: int | constant tensor, dim?, *, output_size?)
+// as one gather with a constant index; dim None works on the flattened
+// tensor. repeat_interleave(repeats) alone gives the index itself.
+Result repeat_interleave(ConversionContext& ctx, const NodeView& node) {
+  ir::Graph& g = ctx.graph();
+  auto constant_counts = [&](size_t index) {
+    const ir::Tensor* t = ctx.constant_data(ctx.tensor(node, index));
+    if (!t) conversion_error(node, "'repeats' tensor must be a constant (the result shape depends on its values)");
+    std::vector<int64_t> counts;
+    for (int64_t i = 0; i < t->numel(); ++i) counts.push_back(t->element_as_int(i));
+    return counts;
+  };
+  auto index_for = [&](const std::vector<int64_t>& counts) {
+    std::vector<int64_t> idx;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (counts[i] < 0) conversion_error(node, "'repeats' must be non-negative");
+      idx.insert(idx.end(), static_cast<size_t>(counts[i]), static_cast<int64_t>(i));
+    }
+    return idx;
+  };
+  if (node.inputs.size() <= 2) {  // repeat_interleave.Tensor(repeats, *, output_size)
+    auto idx = index_for(constant_counts(0));
+    return one(constant_from_ints(g, ir::DType::I64, {static_cast<int64_t>(idx.size())}, idx));
+  }
+  ir::Value* x = ctx.tensor(node, 0);
+  int64_t dim = 0;
+  if (is_absent(node, 2)) x = reshape_to(g, x, {x->type.numel()});
+  else dim = wrap_dim(node, "dim", ctx.to_int(node, 2), x->type.rank());
+  if (x->type.rank() == 0) x = reshape_to(g, x, {1});
+  const int64_t n = x->type.shape[dim];
+  std::vector<int64_t> counts;
+  if (is_tensor(node.inputs[1])) {
+    counts = constant_counts(1);
+    if (counts.size() == 1) counts.assign(static_cast<size_t>(n), counts[0]);
+  } else {
+    counts.assign(static_cast<size_t>(n), ctx.to_int(node, 1));
+  }
+  if (static_cast<int64_t>(counts.size()) != n)
+    conversion_error(node, fmt::format("'repeats' has {} entries for a dim of size {}", counts.size(), n));
+  auto idx = index_for(counts);
+  ir::Value* index = constant_from_ints(g, ir::DType::I64, {static_cast<int64_t>(idx.size())}, idx);
+  return one(g.add1("gather", {x, index}, {{"axis", dim}}));
+}
+
+// meshgrid(tensors, *, indexing='ij'|'xy'): each 0/1-D input broadcast
+// along its own axis ('xy' swaps the first two axes).
+Result meshgrid(ConversionContext& ctx, const NodeView& node) {
+  ir::Graph& g = ctx.graph();
+  auto list = ctx.tensor_list(node, 0);
+  const std::string indexing = is_absent(node, 1) ? "ij" : ctx.string(node, 1);
+  if (indexing != "ij" && indexing != "xy")
+    conversion_error(node, fmt::format("indexing='{}' is not one of 'ij', 'xy'", indexing));
+  const size_t k = list.size();
+  std::vector<size_t> position(k);
+  for (size_t i = 0; i < k; ++i) position[i] = i;
+  if (indexing == "xy" && k >= 2) std::swap(position[0], position[1]);
+  ir::Shape full(k, 1);
+  for (size_t i = 0; i < k; ++i) {
+    if (!list[i] || list[i]->type.rank() > 1) conversion_error(node, "'tensors' must be 0- or 1-dimensional");
+    if (list[i]->type.dtype != list[0]->type.dtype) conversion_error(node, "'tensors' must share one dtype");
+    full[position[i]] = list[i]->type.numel();
+  }
+  std::vector<ir::Value*> out;
+  for (size_t i = 0; i < k; ++i) {
+    ir::Shape s(k, 1);
+    s[position[i]] = full[position[i]];
+    out.push_back(expand_to(g, reshape_to(g, list[i], s), full));
+  }
+  return Result{out};
+}
+
 Result numel(ConversionContext& ctx, const NodeView& node) { return Result{ctx.tensor(node, 0)->type.numel()}; }
 
 }  // namespace
@@ -857,6 +928,8 @@ void add_shape_converters(ConverterTable& table) {
     return one(pad_value(ctx, node, ctx.tensor(node, 0), static_ints(ctx, node, 1, "pad"), "circular", 0.0));
   });
   add_row(table, "numel", numel);
+  add_row(table, "repeat_interleave", repeat_interleave);
+  add_row(table, "meshgrid", meshgrid);
 }
 
 }  // namespace exporters::frontend
