@@ -67,9 +67,9 @@ ConvGeometry geometry(const KernelArgs& args, const Tensor& x, const Tensor& w, 
 
 // Range [lo, hi) of output positions o whose input position o*s + off lies in [0, n).
 void valid_range(int64_t n, int64_t out_n, int64_t s, int64_t off, int64_t& lo, int64_t& hi) {
-  lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  lo = std::min(out_n, off >= 0 ? int64_t{0} : (-off + s - 1) / s);
   hi = (n - 1 - off) < 0 ? 0 : std::min(out_n, (n - 1 - off) / s + 1);
-  if (hi < lo) hi = lo;
+  if (hi < lo) hi = lo;  // both within [0, out_n] (pads may exceed the input)
 }
 
 // cols[(c*kh + ky)*kw + kx, oy*OW + ox] = x[c, oy*sh - pt + ky*dh, ox*sw - pl + kx*dw] (0 outside).

@@ -338,6 +338,10 @@ CONV = [
     ("2d_pointwise", (2, 16, 5, 7), (24, 16, 1, 1), True, [1, 1], [1, 1], [0, 0, 0, 0], 1),
     ("2d_patch_embedding", (1, 3, 32, 32), (16, 3, 8, 8), True, [8, 8], [1, 1], [0, 0, 0, 0], 1),
     ("2d_pointwise_strided", (1, 4, 6, 6), (5, 4, 1, 1), False, [2, 2], [1, 1], [0, 0, 0, 0], 1),
+    # Atrous convolutions whose padding exceeds the input (DeepLab heads on small maps).
+    ("2d_atrous_pads_exceed_input", (1, 4, 5, 5), (3, 4, 3, 3), True, [1, 1], [6, 6], [6, 6, 6, 6], 1),
+    ("2d_depthwise_pads_exceed_input", (1, 3, 4, 4), (3, 1, 3, 3), True, [1, 1], [12, 12], [12, 12, 12, 12], 3),
+    ("1d_pads_exceed_input", (1, 2, 3), (2, 2, 3), True, [2], [5], [7, 5], 1),
 ]
 for name, sx, sw, has_bias, strides, dil, pads, groups in CONV:
     x, w = randn(*sx), randn(*sw)
