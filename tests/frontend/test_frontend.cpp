@@ -163,6 +163,19 @@ TEST_CASE("weights are borrowed from the loaded module, not copied") {
   CHECK(model.graph.inputs().at(0)->name == "input");
 }
 
+TEST_CASE("IR nodes carry the traced source line as their name") {
+  const json& c = find_case("loader_nested_outputs");
+  fe::TorchScriptModel model = fe::load_torchscript(case_dir() / "loader_nested_outputs.pt", options_for(c));
+  bool found = false;
+  for (const auto& node : model.graph.nodes()) {
+    if (node->op == "relu") {
+      found = true;
+      CHECK(contains(node->name, "trace_modules.py:"));
+    }
+  }
+  CHECK(found);
+}
+
 TEST_CASE("input names are forward()'s argument names") {
   CHECK(fe::torchscript_input_names(case_dir() / "loader_nested_outputs.pt") ==
         std::vector<std::string>{"x", "y"});

@@ -211,6 +211,17 @@ def scripted_data_dependent_view(x: torch.Tensor) -> torch.Tensor:
     return x.view(int(x.sum()))  # the size is data, not shape
 
 
+class MutateAfterCopy(nn.Module):
+    """reshape of a non-contiguous tensor copies: a later write must not reach it."""
+
+    def forward(self, x):
+        y = x.clone()
+        copied = y.t().reshape(-1)
+        viewed = y.view(-1)
+        y.add_(1.0)
+        return copied, viewed, y
+
+
 def conv_transpose_case():
     return nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2)
 
@@ -342,6 +353,7 @@ NN_MODULES = [
     ("loader_nested_outputs", NestedOutputs(), (r(2, 4), r(3, 2))),
     ("loader_view_mutations", ViewMutations(), (r(5, 4), r(5))),
     ("loader_dict_outputs", DictOutputs(), (r(2, 3),)),
+    ("loader_mutate_after_copy", MutateAfterCopy(), (r(3, 4),)),
     ("script_scalars", Fn(scripted_scalars), (r(2, 6),)),
     # Freezing folds `is None` tests and the branches they guard.
     ("script_optional_none", Fn(lambda x: scripted_optional(x) + scripted_optional(x, x)), (r(2, 3),)),

@@ -383,8 +383,8 @@ class Translator {
     if (kind == "aten::slice") return ViewKind::Slice;
     if (kind == "aten::select") return ViewKind::Select;
     if (kind == "aten::narrow") return ViewKind::Narrow;
-    if (kind == "aten::view" || kind == "aten::reshape" || kind == "aten::unsqueeze" || kind == "aten::squeeze" ||
-        kind == "aten::flatten" || kind == "aten::view_as" || kind == "aten::reshape_as" ||
+    // Always views (reshape / flatten may copy, so they are not tracked).
+    if (kind == "aten::view" || kind == "aten::unsqueeze" || kind == "aten::squeeze" || kind == "aten::view_as" ||
         kind == "aten::_unsafe_view" || kind == "aten::unflatten") {
       return ViewKind::Reshape;
     }
