@@ -412,6 +412,17 @@ _case("index_put_bool_mask", lambda x: _setitem_mask(x), _f(3, 4))
 _case("index_put_bool_mask_rows", lambda x, m, v: _setitem_rows(x, m, v), _f(4, 3), _b(4), _f(3))
 _case("index_put_constant_mask_values", lambda x, v: _setitem_const_mask(x, v), _f(4, 2), _f(2, 2))
 
+def _setitem_views(x, v):
+    y = x.clone()
+    y[:, 0] = v          # select + copy_
+    y[1:3] = 0.5         # slice + fill_
+    y[..., ::2] *= 2     # strided slice + mul_
+    y[0].clamp_(max=0.1)  # select + clamp_
+    return y
+
+
+_case("setitem_through_views", _setitem_views, _f(4, 3, 5), _f(5))
+
 # ── padding ──────────────────────────────────────────────────────────────────
 _case("pad_constant", lambda x: (F.pad(x, (1, 2)), F.pad(x, (1, 0, 0, 2), value=-1.5)), _f(2, 3, 4))
 _case("pad_negative", lambda x: F.pad(x, (-1, 2, 1, -1)), _f(2, 3, 4))

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "converter_table.hpp"
 #include "promotion.hpp"
@@ -20,7 +21,7 @@ using Result = std::vector<Operand>;
 
 Result one(ir::Value* v) { return Result{v}; }
 
-std::string shape_str(const ir::Shape& s) { return fmt::format("[{}]", ir::shape_to_string(s)); }
+std::string shape_str(const std::vector<int64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 // A size list with at most one -1, resolved against `numel`.
 ir::Shape infer_size(const NodeView& node, const std::string& arg, const std::vector<int64_t>& sizes, int64_t numel) {
