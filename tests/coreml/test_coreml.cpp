@@ -895,3 +895,33 @@ TEST_CASE("the reader takes iOS18 scaled_dot_product_attention and iOS17 fp16 we
       }
     }
 }
+
+TEST_CASE("corrupted packages give CoreMLError, never a crash or another exception") {
+  TempDir dir;
+  const fs::path out = dir.path / "F.mlpackage";
+  coreml::write_mlpackage(vision_graph(), {}, out);
+  const std::string model = slurp(out / kModel), weights = slurp(out / kWeights);
+  std::mt19937 rng(1234);
+  int rejected = 0;
+  for (int it = 0; it < 400; ++it) {
+    std::string m = model, w = weights;
+    std::string& target = it % 4 == 0 ? w : m;
+    for (int f = 0, flips = 1 + static_cast<int>(rng() % 3); f < flips && !target.empty(); ++f) {
+      const size_t pos = rng() % target.size();
+      if (rng() % 5 == 0) target.resize(pos);
+      else target[pos] = static_cast<char>(target[pos] ^ static_cast<char>(1 + rng() % 255));
+    }
+    spit(out / kModel, m);
+    spit(out / kWeights, w);
+    try {
+      const ir::Graph g = coreml::read_mlpackage(out);
+      ir::verify(g);
+      (void)coreml::summarize_mlpackage(out);
+    } catch (const coreml::CoreMLError&) {
+      ++rejected;
+    } catch (const std::exception& e) {
+      FAIL("iteration " << it << ": " << typeid(e).name() << ": " << e.what());
+    }
+  }
+  CHECK(rejected > 100);  // most mutations break the file and are reported
+}

@@ -94,6 +94,13 @@ ir::TensorType tensor_type(const MIL::ValueType& vt, const std::string& where, b
     }
     out.shape.push_back(static_cast<int64_t>(d.constant().size()));
   }
+  // Bound every size so element counts cannot overflow (2^40 elements).
+  double numel = 1;
+  for (int64_t d : out.shape) {
+    if (d < 0 || d > (int64_t{1} << 40)) throw CoreMLError(where + ": dimension " + std::to_string(d) + " is out of range");
+    numel *= static_cast<double>(std::max<int64_t>(d, 1));
+  }
+  if (numel > static_cast<double>(int64_t{1} << 40)) throw CoreMLError(where + ": tensor type is implausibly large");
   return out;
 }
 
@@ -141,6 +148,15 @@ class ProgramReader {
     auto check = [&](int64_t got) {
       if (got != n) throw CoreMLError(where + ": value holds " + std::to_string(got) + " elements, its type needs " + std::to_string(n));
     };
+    // Check the payload size before allocating anything of the declared size.
+    const int64_t payload = tv.has_floats() ? tv.floats().values_size()
+                            : tv.has_doubles() ? tv.doubles().values_size()
+                            : tv.has_ints() ? tv.ints().values_size()
+                            : tv.has_longints() ? tv.longints().values_size()
+                            : tv.has_bools() ? tv.bools().values_size()
+                            : tv.has_bytes() ? static_cast<int64_t>(tv.bytes().values().size() / ir::dtype_size(type.dtype))
+                                             : -1;
+    if (payload >= 0 && payload != n) check(payload);
     ir::Tensor t = ir::Tensor::zeros(type.dtype, type.shape);
     if (tv.has_floats()) {
       check(tv.floats().values_size());
@@ -207,7 +223,9 @@ class ProgramReader {
   // Parameter `key` in the dtype of `like` (iOS17 ops accept fp16 weights
   // with fp32 activations and vice versa; the IR wants equal dtypes).
   ir::Value* x_as(const MIL::Operation& op, const std::string& key, const ir::Value* like) {
-    if (!has(op, key)) return nullptr;
+    return has(op, key) ? x_like(op, key, like) : nullptr;
+  }
+  ir::Value* x_like(const MIL::Operation& op, const std::string& key, const ir::Value* like) {
     ir::Value* v = x(op, key);
     if (v->type.dtype == like->type.dtype || !ir::is_float(v->type.dtype) || !ir::is_float(like->type.dtype)) return v;
     return g.add1("cast", {v}, {{"dtype", std::string(ir::dtype_name(like->type.dtype))}});
@@ -329,15 +347,14 @@ class ProgramReader {
     }
     const auto& table = read_table();
     for (const auto& op : block.operations()) {
-      if (op.type() == "const") {
-        read_const(op);
-        continue;
-      }
       auto it = table.find(op.type());
-      if (it == table.end()) fail(op, "this MIL op is not supported by the reader");
+      if (op.type() != "const" && it == table.end()) fail(op, "this MIL op is not supported by the reader");
       try {
-        it->second(*this, op);
-      } catch (const ir::IrError& e) {
+        if (op.type() == "const") read_const(op);
+        else it->second(*this, op);
+      } catch (const CoreMLError&) {
+        throw;
+      } catch (const std::exception& e) {  // IrError, out_of_range from malformed parameters
         fail(op, e.what());
       }
     }
@@ -418,11 +435,28 @@ void pool(R& r, const Op& op, const char* ir_op) {
   ir::Value* x = r.x(op);
   const auto kernel = r.ints(op, "kernel_sizes");
   const auto strides = r.ints(op, "strides", std::vector<int64_t>(kernel.size(), 1));
+  if (x->type.rank() < 3 || kernel.size() != static_cast<size_t>(x->type.rank() - 2) || strides.size() != kernel.size())
+    r.fail(op, "kernel_sizes/strides must have one value per spatial axis of x");
   const auto pads = conv_pads(r, op, x->type.shape, kernel, strides, std::vector<int64_t>(kernel.size(), 1));
   ir::Attrs a{{"kernel", kernel}, {"strides", strides}, {"pads", pads},
               {"ceil_mode", int64_t{r.flag(op, "ceil_mode", false)}}};
   if (op.type() == "avg_pool") a.set("count_include_pad", int64_t{!r.flag(op, "exclude_padding_from_average", false)});
   r.define(op, r.add(ir_op, {x}, a));
+}
+
+size_t spatial_rank(R& r, const Op& op, const ir::Value* x, const ir::Value* w) {
+  if (x->type.rank() < 3 || w->type.rank() != x->type.rank())
+    r.fail(op, "x and weight must have the same rank (>= 3)");
+  return static_cast<size_t>(w->type.rank() - 2);
+}
+
+void check_sizes(R& r, const Op& op, size_t n, std::initializer_list<const std::vector<int64_t>*> params) {
+  for (const auto* p : params)
+    if (p->size() != n) r.fail(op, "strides/dilations need one value per spatial axis");
+}
+
+void require_rank4(R& r, const Op& op, const ir::Value* x) {
+  if (x->type.rank() != 4) r.fail(op, "x must have rank 4");
 }
 
 void reshape_to_declared(R& r, const Op& op, ir::Value* x, Shape computed) {
@@ -488,7 +522,7 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
     t["select"] = [](R& r, const Op& op) { r.define(op, r.add("where", {r.x(op, "cond"), r.x(op, "a"), r.x(op, "b")})); };
     t["matmul"] = [](R& r, const Op& op) {
       ir::Value* a = r.x(op, "x");
-      ir::Value* b = r.x_as(op, "y", a);
+      ir::Value* b = r.x_like(op, "y", a);
       auto swap_last = [&](ir::Value* v) {
         std::vector<int64_t> perm(static_cast<size_t>(v->type.rank()));
         std::iota(perm.begin(), perm.end(), 0);
@@ -502,34 +536,37 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
     };
     t["linear"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      r.define(op, r.add("linear", {x, r.x_as(op, "weight", x), r.x_as(op, "bias", x)}));
+      r.define(op, r.add("linear", {x, r.x_like(op, "weight", x), r.x_as(op, "bias", x)}));
     };
     t["conv"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      ir::Value* w = r.x_as(op, "weight", x);
-      const size_t n = static_cast<size_t>(w->type.rank() - 2);
+      ir::Value* w = r.x_like(op, "weight", x);
+      const size_t n = spatial_rank(r, op, x, w);
       std::vector<int64_t> kernel(w->type.shape.begin() + 2, w->type.shape.end());
       const auto strides = r.ints(op, "strides", std::vector<int64_t>(n, 1));
       const auto dil = r.ints(op, "dilations", std::vector<int64_t>(n, 1));
+      check_sizes(r, op, n, {&strides, &dil});
       const auto pads = conv_pads(r, op, x->type.shape, kernel, strides, dil);
       r.define(op, r.add("conv", {x, w, r.x_as(op, "bias", x)},
                          {{"strides", strides}, {"dilations", dil}, {"pads", pads}, {"groups", r.i(op, "groups", 1)}}));
     };
     t["conv_transpose"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      ir::Value* w = r.x_as(op, "weight", x);
-      const size_t n = static_cast<size_t>(w->type.rank() - 2);
+      ir::Value* w = r.x_like(op, "weight", x);
+      const size_t n = spatial_rank(r, op, x, w);
       const auto strides = r.ints(op, "strides", std::vector<int64_t>(n, 1));
       const auto dil = r.ints(op, "dilations", std::vector<int64_t>(n, 1));
+      check_sizes(r, op, n, {&strides, &dil});
       const std::string type = r.s(op, "pad_type", "valid");
       if (type != "custom" && type != "valid") r.fail(op, "pad_type '" + type + "' is not supported");
       std::vector<int64_t> pads(2 * n, 0);
       if (type == "custom") {
         const auto p = r.ints(op, "pad");
+        if (p.size() != 2 * n) r.fail(op, "pad needs two values per spatial axis");
         for (size_t i = 0; i < n; ++i) { pads[i] = p[2 * i]; pads[n + i] = p[2 * i + 1]; }
       }
       std::vector<int64_t> out_pad(n, 0);
-      if (auto d = r.declared_shape(op)) {
+      if (auto d = r.declared_shape(op); d && d->size() == n + 2) {
         for (size_t i = 0; i < n; ++i) {
           const int64_t base = (x->type.shape[2 + i] - 1) * strides[i] - pads[i] - pads[n + i] +
                                dil[i] * (w->type.shape[2 + i] - 1) + 1;
@@ -555,7 +592,7 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
     };
     t["batch_norm"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
-      r.define(op, r.add("batch_norm", {x, r.x_as(op, "mean", x), r.x_as(op, "variance", x), r.x_as(op, "gamma", x), r.x_as(op, "beta", x)},
+      r.define(op, r.add("batch_norm", {x, r.x_like(op, "mean", x), r.x_like(op, "variance", x), r.x_as(op, "gamma", x), r.x_as(op, "beta", x)},
                          {{"epsilon", r.f(op, "epsilon", 1e-5)}}));
     };
     t["softmax"] = [](R& r, const Op& op) {
@@ -669,6 +706,7 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
     t["slice_by_size"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
       const auto begin = r.ints(op, "begin"), size = r.ints(op, "size");
+      if (begin.size() != x->type.shape.size() || size.size() != begin.size()) r.fail(op, "begin/size need one value per axis");
       std::vector<int64_t> axes, starts, ends;
       for (size_t a = 0; a < begin.size() && a < x->type.shape.size(); ++a) {
         const int64_t dim = x->type.shape[a];
@@ -751,19 +789,25 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
     };
     t["upsample_nearest_neighbor"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
+      require_rank4(r, op, x);
       const Shape& s = x->type.shape;
       auto d = r.declared_shape(op);
+      if (d && d->size() != 4) d.reset();
       const int64_t h = d ? (*d)[2] : static_cast<int64_t>(std::floor(s[2] * r.f(op, "scale_factor_height", 1.0)));
       const int64_t w = d ? (*d)[3] : static_cast<int64_t>(std::floor(s[3] * r.f(op, "scale_factor_width", 1.0)));
       r.define(op, resize_to(r, op, x, "nearest", h, w, false));
     };
     t["resize_nearest_neighbor"] = [](R& r, const Op& op) {
-      r.define(op, resize_to(r, op, r.x(op), "nearest", r.i(op, "target_size_height", 1), r.i(op, "target_size_width", 1), false));
+      ir::Value* x = r.x(op);
+      require_rank4(r, op, x);
+      r.define(op, resize_to(r, op, x, "nearest", r.i(op, "target_size_height", 1), r.i(op, "target_size_width", 1), false));
     };
     t["upsample_bilinear"] = [](R& r, const Op& op) {
       ir::Value* x = r.x(op);
+      require_rank4(r, op, x);
       const Shape& s = x->type.shape;
       auto d = r.declared_shape(op);
+      if (d && d->size() != 4) d.reset();
       const int64_t h = d ? (*d)[2] : static_cast<int64_t>(std::floor(s[2] * r.f(op, "scale_factor_height", 1.0)));
       const int64_t w = d ? (*d)[3] : static_cast<int64_t>(std::floor(s[3] * r.f(op, "scale_factor_width", 1.0)));
       r.define(op, resize_to(r, op, x, "linear", h, w, r.flag(op, "align_corners", true)));
@@ -773,7 +817,9 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
       bool align = false;
       if (mode == "ALIGN_CORNERS" || mode == "STRICT_ALIGN_CORNERS") align = true;
       else if (mode != "UNALIGN_CORNERS") r.fail(op, "sampling_mode '" + mode + "' is not supported");
-      r.define(op, resize_to(r, op, r.x(op), "linear", r.i(op, "target_size_height", 1), r.i(op, "target_size_width", 1), align));
+      ir::Value* x = r.x(op);
+      require_rank4(r, op, x);
+      r.define(op, resize_to(r, op, x, "linear", r.i(op, "target_size_height", 1), r.i(op, "target_size_width", 1), align));
     };
     t["scaled_dot_product_attention"] = [](R& r, const Op& op) {
       // softmax(q @ k^T / sqrt(d) + mask) @ v; a bool mask keeps where true.
