@@ -83,6 +83,16 @@ class TransposeOptimizer {
     return &op;
   }
 
+  bool only_elementwise_consumers(int32_t t) const {
+    for (const auto& op : m_.ops) {
+      if (std::find(op.inputs.begin(), op.inputs.end(), t) == op.inputs.end()) continue;
+      bool used = std::any_of(op.outputs.begin(), op.outputs.end(), [&](int32_t o) { return uses_[o] > 0; });
+      if (!used) continue;
+      if (!is_unary_elementwise(op.code) && !is_binary_elementwise(op.code)) return false;
+    }
+    return true;
+  }
+
   static bool is_identity(const std::vector<int64_t>& perm) {
     for (size_t i = 0; i < perm.size(); ++i)
       if (perm[i] != static_cast<int64_t>(i)) return false;
@@ -155,7 +165,9 @@ class TransposeOptimizer {
       if (is_unary_elementwise(op.code) && op.inputs.size() == 1) {
         int32_t a = op.inputs[0];
         const TflOp* t = transpose_of(a, &p1);
-        if (!t || uses_[a] != 1 || is_output_[a]) continue;
+        // A shared transpose is pushed only when every consumer is elementwise,
+        // so all of them move below it and it dies (SiLU: x * sigmoid(x)).
+        if (!t || is_output_[a] || (uses_[a] != 1 && !only_elementwise_consumers(a))) continue;
         int32_t x = t->inputs[0];
         op.inputs[0] = x;
         push_below(k, p1, m_.tensors[x].shape);
