@@ -229,6 +229,11 @@ TEST_CASE("a --shape for an input the model does not have is an error") {
   const std::string message = error_of(case_dir() / "nn_relu.pt", options);
   CHECK(contains(message, "pixel_values"));
   CHECK(contains(message, "no input"));
+  options.input_shapes.erase("pixel_values");
+  options.input_dtypes["token_type_ids"] = ir::DType::I64;
+  const std::string dtype_message = error_of(case_dir() / "nn_relu.pt", options);
+  CHECK(contains(dtype_message, "token_type_ids"));
+  CHECK(contains(dtype_message, "no such input"));
 }
 
 TEST_CASE("bad archives give one error naming the file") {

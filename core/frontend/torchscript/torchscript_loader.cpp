@@ -986,6 +986,13 @@ TorchScriptModel load_torchscript(const std::filesystem::path& model_pt, const T
     }
   }
 
+  for (const auto& entry : options.input_dtypes) {
+    if (std::find(names.begin(), names.end(), entry.first) == names.end()) {
+      throw FrontendError(fmt::format("{}: a dtype is given for '{}', but the model has no such input (inputs: {})",
+                                      model_pt.string(), entry.first, fmt::join(names, ", ")));
+    }
+  }
+
   try {
     module.eval();
     loaded->module = torch::jit::freeze_module(module);
