@@ -558,3 +558,27 @@ TEST_CASE("run_default_pipeline: ConvNeXT LayerNorm block followed by erf GELU")
     return g;
   }, passes::run_default_pipeline);
 }
+
+// ─── linear time ───────────────────────────────────────────────────────────
+
+TEST_CASE("the pipeline stays linear: 10000 chained GELUs and transpose pairs") {
+  // A quadratic step (rescanning users, re-sorting, chained replacements)
+  // would take minutes here; linear passes take well under a second.
+  constexpr int kLayers = 10000;  // 90k nodes
+  Graph g;
+  Value* x = g.add_input("x", f32({2, 3}));
+  for (int i = 0; i < kLayers; ++i) {
+    Value* t = g.add1("transpose", {x}, ints("perm", {1, 0}));
+    t = g.add1("transpose", {t}, ints("perm", {1, 0}));
+    Value* a = g.add1("mul", {t, scalar(g, 0.5f)});
+    Value* e = g.add1("erf", {g.add1("div", {t, scalar(g, kSqrt2)})});
+    x = g.add1("mul", {a, g.add1("add", {e, scalar(g, 1.f)})});
+  }
+  g.add_output(x, "y");
+  passes::run_default_pipeline(g);
+  ir::verify(g);
+  REQUIRE(g.nodes().size() == static_cast<size_t>(kLayers));
+  size_t gelus = 0;
+  for (const auto& n : g.nodes()) gelus += n->op == "gelu";
+  CHECK(gelus == static_cast<size_t>(kLayers));
+}
