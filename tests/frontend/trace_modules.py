@@ -261,6 +261,7 @@ NN_MODULES = [
     ("nn_einsum_size1_contraction", Fn2(lambda a, b: torch.einsum("ij,kj->ik", a, b)), (r(3, 4), r(2, 1))),
     ("nn_einsum_batch_broadcast", Fn2(lambda a, b: torch.einsum("bij,bjk->bik", a, b)), (r(1, 3, 4), r(2, 4, 5))),
     ("nn_einsum_three_operands", Fn3(lambda a, b, c: torch.einsum("bn,anm,bm->ba", a, b, c)), (r(2, 3), r(4, 3, 5), r(2, 5))),
+    ("nn_einsum_diagonals", Fn2(lambda a, b: (torch.einsum("ii->i", a[0]), torch.einsum("ii", a[0]), torch.einsum("bii->b", a), torch.einsum("iij,jk->ik", b, a[0]), torch.einsum("ijij->ji", b.reshape(3, 3, 3)[:2, :2, :2].reshape(2, 2, 2).unsqueeze(1).expand(2, 2, 2, 2).contiguous()))), (r(2, 3, 3), r(3, 3, 3))),
     ("nn_einsum_one_operand", Fn(lambda a: (torch.einsum("ijk->kj", a), torch.einsum("ij->", a[0]), torch.einsum("ij", a[0]))), (r(2, 3, 4),)),
     # convolutions
     ("nn_conv1d", nn.Conv1d(4, 6, 3, stride=2, padding=1, dilation=2, groups=2), (r(2, 4, 11),)),
@@ -368,7 +369,6 @@ CONVERSION_ERRORS = [
     ("err_max_pool_dilation", nn.MaxPool2d(2, dilation=2), (r(1, 1, 6, 6),), ["aten::max_pool2d", "dilation"]),
     ("err_avg_pool_divisor_override", nn.AvgPool2d(2, divisor_override=3), (r(1, 1, 4, 4),), ["aten::avg_pool2d", "divisor_override"]),
     ("err_conv3d", nn.Conv3d(1, 1, 2), (r(1, 1, 3, 3, 3),), ["aten::_convolution", "1-D and 2-D"]),
-    ("err_einsum_diagonal", Fn(lambda x: torch.einsum("ii->i", x)), (r(3, 3),), ["aten::einsum", "diagonal"]),
     ("err_upsample_fractional_scale", nn.Upsample(scale_factor=1.5, mode="nearest"), (r(1, 1, 5, 5),), ["aten::upsample_nearest2d", "fractional"]),
     ("err_dropout_training", Fn(lambda x: F.dropout(x, 0.5, training=True)), (r(2, 3),), ["aten::dropout", "training"]),
     ("err_data_dependent_int", Fn(scripted_data_dependent_view), (torch.ones(2, 3),), ["aten::Int", "cannot be folded"]),

@@ -249,6 +249,48 @@ Labelled contract_pair(ir::Graph& g, const NodeView& node, Labelled a, Labelled 
   return {build::transpose(g, result, perm), out};
 }
 
+// A label repeated within one operand selects the diagonal of those dims
+// ('ii->i'); the dims move to the end and one flat gather picks i == j.
+Labelled take_diagonals(ir::Graph& g, const NodeView& node, Labelled x) {
+  for (;;) {
+    int64_t p = -1, q = -1;
+    for (size_t i = 0; i < x.labels.size() && q < 0; ++i) {
+      for (size_t j = i + 1; j < x.labels.size(); ++j) {
+        if (x.labels[i] == x.labels[j]) {
+          p = static_cast<int64_t>(i);
+          q = static_cast<int64_t>(j);
+          break;
+        }
+      }
+    }
+    if (q < 0) return x;
+    const int64_t n = x.value->type.shape[p];
+    if (x.value->type.shape[q] != n) {
+      fail(node, fmt::format("label {} has sizes {} and {} in one operand", label_name(x.labels[p]), n,
+                             x.value->type.shape[q]));
+    }
+    std::vector<int64_t> perm;
+    std::vector<int> labels;
+    ir::Shape shape;
+    for (int64_t i = 0; i < x.value->type.rank(); ++i) {
+      if (i == p || i == q) continue;
+      perm.push_back(i);
+      labels.push_back(x.labels[i]);
+      shape.push_back(x.value->type.shape[i]);
+    }
+    perm.push_back(p);
+    perm.push_back(q);
+    const int64_t axis = static_cast<int64_t>(shape.size());
+    shape.push_back(n * n);
+    Value* flat = build::reshape(g, build::transpose(g, x.value, perm), shape);
+    std::vector<int64_t> diagonal;
+    for (int64_t i = 0; i < n; ++i) diagonal.push_back(i * (n + 1));
+    Value* index = g.constant(ir::Tensor::from_i64({n}, diagonal));
+    labels.push_back(x.labels[p]);
+    x = {g.add1("gather", {flat, index}, {{"axis", axis}}), labels};
+  }
+}
+
 Outputs convert_einsum(ConversionContext& ctx, const NodeView& node) {
   ir::Graph& g = ctx.graph();
   std::string equation;
@@ -315,12 +357,8 @@ Outputs convert_einsum(ConversionContext& ctx, const NodeView& node) {
         labels.push_back(l);
       }
     }
-    std::set<int> distinct(labels.begin(), labels.end());
-    if (distinct.size() != labels.size()) {
-      fail(node, fmt::format("repeated label in term '{}' (diagonals) is not supported", terms[t]));
-    }
     for (int l : labels) ++counts[l];
-    inputs.push_back({operands[t], labels});
+    inputs.push_back(take_diagonals(g, node, {operands[t], labels}));
   }
   std::vector<int> out;
   if (arrow != std::string::npos) {
