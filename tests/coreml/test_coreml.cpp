@@ -925,3 +925,42 @@ TEST_CASE("corrupted packages give CoreMLError, never a crash or another excepti
   }
   CHECK(rejected > 100);  // most mutations break the file and are reported
 }
+
+TEST_CASE("a classifier head becomes a classify op with label and probability-dictionary outputs") {
+  ir::Graph g;
+  ir::Value* x = g.add_input("x", {DType::F32, {1, 4}});
+  ir::Value* logits = g.add1("linear", {x, g.constant(random_tensor(DType::F32, {3, 4}, 70))});
+  g.add_output(g.add1("softmax", {logits}, {{"axis", int64_t{1}}}), "probs");
+  g.add_output(logits, "logits");
+  for (auto precision : {coreml::Precision::Float32, coreml::Precision::Float16}) {
+    TempDir dir;
+    coreml::CoreMLOptions opt;
+    opt.precision = precision;
+    opt.classifier = coreml::ClassifierOutput{"probs", {"cat", "dog", "bird"}, {}, "classLabel", "probabilities"};
+    const fs::path out = dir.path / "C.mlpackage";
+    coreml::write_mlpackage(g, opt, out);
+
+    const auto desc = sub(decode(slurp(out / kModel)), 2);
+    CHECK(one(desc, 11).bytes == "classLabel");     // predictedFeatureName
+    CHECK(one(desc, 12).bytes == "probabilities");  // predictedProbabilitiesName
+    const auto outputs = all(desc, 10);
+    REQUIRE(outputs.size() == 3);
+    CHECK(!all(sub(decode(outputs[0].bytes), 3), 3).empty());  // FeatureType.stringType
+    const auto dict = sub(sub(decode(outputs[1].bytes), 3), 6);  // FeatureType.dictionaryType
+    CHECK(!all(dict, 2).empty());                                // stringKeyType
+    const auto s = coreml::summarize_mlpackage(out);
+    CHECK(s.op_histogram.at("classify") == 1);
+    CHECK(s.outputs[0].type == "String");
+    CHECK(s.outputs[2].name == "logits");
+
+    const Tensor in = random_tensor(DType::F32, {1, 4}, 71);
+    const auto expected = runtime::run(g, {in});
+    const ir::Graph back = coreml::read_mlpackage(out);
+    const auto got = runtime::run(back, {in});
+    int64_t best = 0;
+    for (int64_t k = 1; k < 3; ++k)
+      if (expected[0].element_as_double(k) > expected[0].element_as_double(best)) best = k;
+    CHECK(got[0].element_as_int(0) == best);
+    CHECK(max_abs_diff(got[1].cast(DType::F32), expected[0]) <= (precision == coreml::Precision::Float32 ? 1e-6 : 1e-2));
+  }
+}

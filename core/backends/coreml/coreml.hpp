@@ -49,6 +49,17 @@ struct ImageInput {
   std::vector<float> bias;  // one per channel, or empty
 };
 
+// Core ML classifier head: the graph output `probabilities_output` (one
+// probability per label) is replaced by a `classify` op whose outputs are
+// the predicted label and a label -> probability dictionary.
+struct ClassifierOutput {
+  std::string probabilities_output;      // graph output name holding the probabilities
+  std::vector<std::string> labels;       // string labels (e.g. from id2label), or
+  std::vector<int64_t> int_labels;       // integer labels (used when `labels` is empty)
+  std::string label_name = "classLabel";
+  std::string probabilities_name = "probabilities";
+};
+
 struct CoreMLOptions {
   Target target = Target::iOS15;
   Precision precision = Precision::Float32;
@@ -59,6 +70,7 @@ struct CoreMLOptions {
   std::map<std::string, std::string> input_descriptions;   // by input name
   std::map<std::string, std::string> output_descriptions;  // by output name
   std::map<std::string, ImageInput> image_inputs;          // by input name
+  std::optional<ClassifierOutput> classifier;
   bool overwrite = false;
 };
 

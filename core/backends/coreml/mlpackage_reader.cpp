@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include <fmt/format.h>
+#include <google/protobuf/stubs/logging.h>
 #include <nlohmann/json.hpp>
 
 #include "blob_storage.hpp"
@@ -63,6 +64,7 @@ Package load(const fs::path& path) {
   if (!in) throw CoreMLError(p.model_file.string() + ": cannot open");
   std::stringstream ss;
   ss << in.rdbuf();
+  google::protobuf::LogSilencer quiet;  // malformed input is reported once, as a CoreMLError
   if (!p.model.ParseFromString(ss.str()))
     throw CoreMLError(p.model_file.string() + ": not a Core ML model (protobuf parse failed)");
   return p;
@@ -315,6 +317,14 @@ class ProgramReader {
       fail(op, "declares output " + declared.to_string() + " but computes " + v->type.to_string());
     if (values_.count(out.name())) fail(op, "redefines value '" + out.name() + "'");
     values_[out.name()].value = v;
+  }
+  // Binds output `k` without a type check (outputs IR cannot type, e.g.
+  // classify's label string and probability dictionary).
+  void define_as(const MIL::Operation& op, ir::Value* v, int k) {
+    if (k >= op.outputs_size()) fail(op, "has fewer outputs than expected");
+    const std::string& name = op.outputs(k).name();
+    if (values_.count(name)) fail(op, "redefines value '" + name + "'");
+    values_[name].value = v;
   }
   const Shape& shape(ir::Value* v) const { return v->type.shape; }
   // Declared shape of output k when fully known.
@@ -842,6 +852,15 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
       }
       ir::Value* p = r.add("softmax", {s}, {{"axis", s->type.rank() - 1}});
       r.define(op, r.add("matmul", {p, v}));
+    };
+    t["classify"] = [](R& r, const Op& op) {
+      // IR has no strings or dictionaries: the label becomes the index of the
+      // most probable class (i32) and the dictionary the probability tensor.
+      ir::Value* p = r.x(op, "probabilities");
+      ir::Value* flat = r.add("reshape", {p}, {{"shape", std::vector<int64_t>{p->type.numel()}}});
+      ir::Value* idx = r.add("argmax", {flat}, {{"axis", int64_t{0}}, {"keepdims", int64_t{0}}});
+      r.define_as(op, r.add("cast", {idx}, {{"dtype", std::string("i32")}}), 0);
+      r.define_as(op, r.add("identity", {p}), 1);
     };
     t["max_pool"] = [](R& r, const Op& op) { pool(r, op, "max_pool"); };
     t["avg_pool"] = [](R& r, const Op& op) { pool(r, op, "avg_pool"); };

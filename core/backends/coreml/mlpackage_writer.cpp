@@ -185,7 +185,29 @@ void build_model(const ir::Graph& graph, const CoreMLOptions& options, BlobStora
   };
   std::vector<OutputPlan> plans;
   std::set<const ir::Value*> claimed;
+  // Classifier: the probabilities output is consumed by `classify`.
+  const ClassifierOutput* cls = options.classifier ? &*options.classifier : nullptr;
+  size_t cls_index = graph.outputs().size();
+  std::string cls_label, cls_probs;
+  if (cls) {
+    for (size_t i = 0; i < graph.output_names().size(); ++i)
+      if (graph.output_names()[i] == cls->probabilities_output) cls_index = i;
+    if (cls_index == graph.outputs().size())
+      throw CoreMLError("Core ML classifier: the graph has no output named '" + cls->probabilities_output + "'");
+    const size_t n = cls->labels.empty() ? cls->int_labels.size() : cls->labels.size();
+    if (static_cast<int64_t>(n) != graph.outputs()[cls_index]->type.numel())
+      throw CoreMLError("Core ML classifier: " + std::to_string(n) + " labels for output '" + cls->probabilities_output +
+                        "' of type " + graph.outputs()[cls_index]->type.to_string());
+    if (!ir::is_float(graph.outputs()[cls_index]->type.dtype))
+      throw CoreMLError("Core ML classifier: output '" + cls->probabilities_output + "' must be a float tensor");
+    cls_label = b.unique_name(cls->label_name);
+    cls_probs = b.unique_name(cls->probabilities_name);
+  }
   for (size_t i = 0; i < graph.outputs().size(); ++i) {
+    if (i == cls_index) {
+      plans.push_back({});
+      continue;
+    }
     const ir::Value* v = graph.outputs()[i];
     const std::string& wanted = i < graph.output_names().size() ? graph.output_names()[i] : std::string();
     OutputPlan p;
@@ -206,7 +228,57 @@ void build_model(const ir::Graph& graph, const CoreMLOptions& options, BlobStora
 
   for (const auto& node : graph.nodes()) lower.lower(*node);
 
+  if (cls) {
+    MVal probs = lower.value(graph.outputs()[cls_index]);
+    if (probs.type.dtype != ir::DType::F32)  // classify takes fp32 probabilities
+      probs = b.emit("cast", {{"x", probs}, {"dtype", b.str("fp32")}}, {ir::DType::F32, probs.type.shape},
+                     b.unique_name(probs.name + "_cast_to_fp32"));
+    const bool strings = !cls->labels.empty();
+    const MIL::DataType key = strings ? MIL::STRING : MIL::INT64;
+    MIL::Operation* op = block.add_operations();
+    op->set_type("classify");
+    (*op->mutable_inputs())["probabilities"].add_arguments()->set_name(probs.name);
+    // coremltools binds the classes as an inline list literal.
+    MIL::Value* classes = (*op->mutable_inputs())["classes"].add_arguments()->mutable_value();
+    auto* lt = classes->mutable_type()->mutable_listtype();
+    lt->mutable_type()->mutable_tensortype()->set_datatype(key);
+    const size_t n = strings ? cls->labels.size() : cls->int_labels.size();
+    lt->mutable_length()->mutable_constant()->set_size(n);
+    auto* list = classes->mutable_immediatevalue()->mutable_list();
+    for (size_t k = 0; k < n; ++k) {
+      MIL::Value* item = list->add_values();
+      item->mutable_type()->mutable_tensortype()->set_datatype(key);
+      auto* tv = item->mutable_immediatevalue()->mutable_tensor();
+      if (strings) tv->mutable_strings()->add_values(cls->labels[k]);
+      else tv->mutable_longints()->add_values(cls->int_labels[k]);
+    }
+    auto* lo = op->add_outputs();
+    lo->set_name(cls_label);
+    lo->mutable_type()->mutable_tensortype()->set_datatype(key);
+    auto* po = op->add_outputs();
+    po->set_name(cls_probs);
+    auto* dt = po->mutable_type()->mutable_dictionarytype();
+    dt->mutable_keytype()->mutable_tensortype()->set_datatype(key);
+    dt->mutable_valuetype()->mutable_tensortype()->set_datatype(MIL::FLOAT64);
+    (*op->mutable_attributes())["name"] = string_value(b.unique_name("classify"));
+    block.add_outputs(cls_label);
+    block.add_outputs(cls_probs);
+    auto* lf = desc->add_output();
+    lf->set_name(cls_label);
+    if (strings) lf->mutable_type()->mutable_stringtype();
+    else lf->mutable_type()->mutable_int64type();
+    auto* pf = desc->add_output();
+    pf->set_name(cls_probs);
+    auto doc = options.output_descriptions.find(cls->probabilities_output);
+    if (doc != options.output_descriptions.end()) pf->set_shortdescription(doc->second);
+    if (strings) pf->mutable_type()->mutable_dictionarytype()->mutable_stringkeytype();
+    else pf->mutable_type()->mutable_dictionarytype()->mutable_int64keytype();
+    desc->set_predictedfeaturename(cls_label);
+    desc->set_predictedprobabilitiesname(cls_probs);
+  }
+
   for (size_t i = 0; i < plans.size(); ++i) {
+    if (i == cls_index) continue;
     const OutputPlan& p = plans[i];
     const ir::Value* v = graph.outputs()[i];
     if (!p.direct) {
