@@ -45,12 +45,17 @@ void fold_constants(ir::Graph& graph) {
       if (!in->producer || !in->producer->is_constant()) return;  // graph inputs are never folded
       args.push_back(in->producer->constant());
     }
-    if (!worth_folding(node)) return;
     std::vector<ir::Tensor> results;
-    try {
-      results = runtime::evaluate_node(node, args);
-    } catch (const std::exception&) {
-      return;  // left for the backend (e.g. an op the interpreter cannot evaluate)
+    if (node.op == "reshape" || node.op == "identity") {
+      // A view: shares (and keeps borrowing) the weight's bytes, no copy.
+      results.push_back(args[0].reshaped(node.outputs[0]->type.shape));
+    } else {
+      if (!worth_folding(node)) return;
+      try {
+        results = runtime::evaluate_node(node, args);
+      } catch (const std::exception&) {
+        return;  // left for the backend (e.g. an op the interpreter cannot evaluate)
+      }
     }
     if (results.size() != node.outputs.size())
       throw std::logic_error(fmt::format("fold_constants: op {} evaluated to {} tensors, expected {}", node.op,

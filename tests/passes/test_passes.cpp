@@ -582,3 +582,18 @@ TEST_CASE("the pipeline stays linear: 10000 chained GELUs and transpose pairs") 
   for (const auto& n : g.nodes()) gelus += n->op == "gelu";
   CHECK(gelus == static_cast<size_t>(kLayers));
 }
+
+TEST_CASE("fold_constants reshapes a borrowed weight without copying it") {
+  auto bytes = std::make_shared<std::vector<float>>(std::vector<float>{1, 2, 3, 4, 5, 6});
+  Graph g;
+  Value* x = g.add_input("x", f32({2, 3}));
+  Value* w = g.constant(Tensor::borrow(DType::F32, {6}, bytes->data(), bytes));
+  g.add_output(g.add1("add", {x, g.add1("reshape", {w}, ints("shape", {2, 3}))}), "y");
+  passes::fold_constants(g);
+  ir::verify(g);
+  REQUIRE(g.nodes().size() == 2);
+  const Tensor& folded = g.nodes()[0]->constant();
+  CHECK(folded.shape() == ir::Shape{2, 3});
+  CHECK(folded.borrowed());
+  CHECK(folded.data() == bytes->data());
+}
