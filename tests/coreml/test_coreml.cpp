@@ -964,3 +964,24 @@ TEST_CASE("a classifier head becomes a classify op with label and probability-di
     CHECK(max_abs_diff(got[1].cast(DType::F32), expected[0]) <= (precision == coreml::Precision::Float32 ? 1e-6 : 1e-2));
   }
 }
+
+TEST_CASE("float16 I/O declares FLOAT16 arrays without boundary casts and needs iOS16") {
+  coreml::CoreMLOptions opt;
+  opt.precision = coreml::Precision::Float16;
+  opt.float16_io = true;
+  TempDir dir;
+  CHECK_THROWS_WITH_AS(coreml::write_mlpackage(tiny_graph(), opt, dir.path / "A.mlpackage"), doctest::Contains("iOS16"),
+                       coreml::CoreMLError);
+  opt.target = coreml::Target::iOS16;
+  coreml::write_mlpackage(tiny_graph(), opt, dir.path / "B.mlpackage");
+  const auto s = coreml::summarize_mlpackage(dir.path / "B.mlpackage");
+  CHECK(s.specification_version == 7);
+  CHECK(s.inputs.at(0).type == "MultiArray FLOAT16 [1, 3]");
+  CHECK(s.outputs.at(0).type == "MultiArray FLOAT16 [1, 2]");
+  CHECK(s.op_histogram.count("cast") == 0);
+  const ir::Graph back = coreml::read_mlpackage(dir.path / "B.mlpackage");
+  const Tensor in = Tensor::from_f32({1, 3}, {0.5f, -1.0f, 2.0f});
+  const Tensor y = runtime::run(back, {in.cast(DType::F16)})[0];
+  CHECK(y.element_as_double(0) == doctest::Approx(0.5 - 2 + 6 + 0.5));  // relu(w0 . x + b0) = 5
+  CHECK(y.element_as_double(1) == doctest::Approx(2 - 5 + 12 - 0.5));   // = 8.5
+}
