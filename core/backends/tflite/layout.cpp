@@ -93,6 +93,36 @@ class TransposeOptimizer {
     return true;
   }
 
+  static bool moves_only_unit_axes(const Dims& in, const std::vector<int64_t>& perm) {
+    int64_t last = -1;
+    for (int64_t p : perm) {
+      if (in[p] == 1) continue;
+      if (p < last) return false;
+      last = p;
+    }
+    return true;
+  }
+
+  // Does transpose(reshape(transpose(x, p_first), mid), p_second) keep x's
+  // row-major element order? Checked by moving an iota through the chain.
+  static bool is_pure_reshape(const Dims& x, const std::vector<int64_t>& p_first, const Dims& mid,
+                              const std::vector<int64_t>& p_second) {
+    const int64_t n = ir::shape_numel(x);
+    if (n > (int64_t{1} << 22) || p_first.size() != x.size() || p_second.size() != mid.size()) return false;
+    ir::Tensor iota = ir::Tensor::zeros(ir::DType::I32, x);
+    for (int64_t i = 0; i < n; ++i) iota.mutable_as<int32_t>()[i] = static_cast<int32_t>(i);
+    ir::Tensor moved = permute_tensor(permute_tensor(iota, p_first).reshaped(mid), p_second);
+    for (int64_t i = 0; i < n; ++i)
+      if (moved.data_as<int32_t>()[i] != i) return false;
+    return true;
+  }
+
+  void to_reshape(TflOp& op) {
+    op.code = Op::BuiltinOperator_RESHAPE;
+    op.options = {};
+    op.inputs = {op.inputs[0], L_.const_i32(m_.tensors[op.outputs[0]].shape)};
+  }
+
   static bool is_identity(const std::vector<int64_t>& perm) {
     for (size_t i = 0; i < perm.size(); ++i)
       if (perm[i] != static_cast<int64_t>(i)) return false;
@@ -147,6 +177,26 @@ class TransposeOptimizer {
         int32_t c = L_.constant(permute_tensor(*m_.tensors[op.inputs[0]].data, p1), "folded");
         replace_uses(op.outputs[0], c);
         return true;
+      }
+      if (op.code == Op::BuiltinOperator_TRANSPOSE && op.inputs.size() == 2 && m_.tensors[op.inputs[1]].is_const()) {
+        transpose_of(op.outputs[0], &p1);
+        // Moving only size-1 axes is a reshape.
+        if (moves_only_unit_axes(m_.tensors[op.inputs[0]].shape, p1)) {
+          to_reshape(op);
+          return true;
+        }
+        // TRANSPOSE -> RESHAPE -> TRANSPOSE that amounts to a reshape
+        // (NHWC -> NCHW -> [N, C, HW] -> [N, HW, C] is just NHWC -> [N, HW, C]).
+        int32_t r = op.inputs[0];
+        if (producer_[r] >= 0 && m_.ops[producer_[r]].code == Op::BuiltinOperator_RESHAPE) {
+          const TflOp& reshape = m_.ops[producer_[r]];
+          const TflOp* first = transpose_of(reshape.inputs[0], &p2);
+          if (first && is_pure_reshape(m_.tensors[first->inputs[0]].shape, p2, m_.tensors[r].shape, p1)) {
+            op.inputs[0] = first->inputs[0];
+            to_reshape(op);
+            return true;
+          }
+        }
       }
       if (op.code == Op::BuiltinOperator_TRANSPOSE && op.inputs.size() == 2) {
         const TflOp* inner = transpose_of(op.inputs[0], &p1);
