@@ -29,6 +29,25 @@ struct InputSpec {
   std::string description;
 };
 
+// What the host appends after one model output (see core/export/heads.hpp).
+enum class OutputHead : int32_t {
+  None = 0,          // returned as traced (QA logits, hidden states, causal-LM logits)
+  Softmax = 1,       // softmax over the last axis (MLM vocab, token classes, choices, NSP)
+  Classifier = 2,    // softmax over the last axis; labels from id2label; Core ML classifier
+  Segmentation = 3,  // [B, C, h, w] logits: bilinear upsample to the image size, then argmax over C
+};
+
+// One model output: its name (the trace's tuple order), what it is and the
+// head the host adds.
+struct OutputSpec {
+  std::string name;
+  std::string description;
+  OutputHead head = OutputHead::None;
+};
+
+// How image inputs are fed (vision tasks).
+enum class ColorLayout : int32_t { RGB = 0, BGR = 1 };
+
 // What a plugin says about one HF class (task).
 struct TaskSpec {
   std::string hf_class;      // "BertForQuestionAnswering"
@@ -37,6 +56,12 @@ struct TaskSpec {
   std::vector<std::string> output_names;
   int64_t default_sequence_length = 0;  // 0 = not a text model
   double float16_tolerance = 1e-2;      // relative to the output's max magnitude
+  // Added in the plugins issue; plugins built before leave them empty and
+  // the host then applies no head.
+  std::vector<OutputSpec> outputs;      // same order as output_names, with heads
+  std::string description;              // model description ("BERT for masked language modelling")
+  ColorLayout color_layout = ColorLayout::RGB;  // channel order the image input expects
+  bool attention_mask_optional = false; // the model runs without attention_mask (--no-attention-mask)
 };
 
 // The host object a plugin registers into. Pure virtual so plugins never

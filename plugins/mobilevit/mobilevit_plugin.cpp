@@ -1,0 +1,21 @@
+#include <exporters/plugin.hpp>
+
+#include "family.hpp"
+
+// MobileViT (model_type "mobilevit"). Trained on BGR input (the image
+// processor flips the channel order), so the Core ML image input is BGR and no
+// mean/std normalisation applies (pixels scaled to [0, 1]). Float16
+// tolerance 2e-2: batch-normed convolutions around small transformers, with
+// SiLU activations unbounded above.
+namespace {
+using namespace exporters::plugins;
+void register_mobilevit(exporters::PluginRegistrar* r) {
+  add_vision_tasks(r, "MobileViT", "MobileViT",
+                   {out("last_hidden_state", "Feature map of the last stage [batch, channels, h, w]"),
+                    pooler_output()},
+                   2e-2, exporters::ColorLayout::BGR);
+  r->add_task(segmentation_task("MobileViT", "MobileViT (DeepLabV3 head)", 2e-2, exporters::ColorLayout::BGR));
+}
+}  // namespace
+
+EXPORTERS_PLUGIN("mobilevit", "1.0.0", ({"mobilevit", nullptr}), register_mobilevit)
