@@ -214,3 +214,23 @@ TEST_CASE("write_tflite replaces the target atomically and leaves no temporary b
   CHECK(s.inputs.size() == 1);
   CHECK(s.op_histogram["RELU"] == 1);
 }
+
+TEST_CASE("layout pass: SegFormer-style flatten (NCHW -> [N, C, HW] -> [N, HW, C]) and back needs no transposes") {
+  Graph g;
+  Value* x = g.add_input("x", {DType::F32, {1, 3, 8, 8}});
+  Value* c = conv3(g, x, 3, 4);
+  Value* seq = g.add1("transpose", {g.add1("reshape", {c}, {{"shape", std::vector<int64_t>{1, 4, 64}}})},
+                      {{"perm", std::vector<int64_t>{0, 2, 1}}});
+  seq = g.add1("layer_norm", {seq, weight(g, {4}), weight(g, {4})}, {{"axes", std::vector<int64_t>{2}}, {"epsilon", 1e-6}});
+  Value* img = g.add1("reshape", {g.add1("transpose", {seq}, {{"perm", std::vector<int64_t>{0, 2, 1}}})},
+                      {{"shape", std::vector<int64_t>{1, 4, 8, 8}}});
+  g.add_output(conv3(g, img, 4, 2), "y");
+  CHECK(transposes(g) == 2);
+  // And the rewritten model still computes the same thing.
+  auto inputs = random_inputs(g);
+  auto ref = run_interpreter(g, inputs);
+  auto bytes = tfl::serialize_tflite(g, {});
+  Graph back = tfl::read_tflite_bytes(bytes.data(), bytes.size());
+  auto got = run_interpreter(back, inputs);
+  CHECK(max_abs_diff(got[0], ref[0]) <= 1e-4 * std::max(1.0, max_abs(ref[0])));
+}
