@@ -413,12 +413,10 @@ Graph manual_layer_norm(const LayerNormSpec& s) {
   Value* n = g.add1("div", {d2, g.add1("sqrt", {e})});
   Value* y = n;
   if (s.affine) {
-    const int64_t c = ir::shape_numel(s.param_shape);
     Value* w = g.constant(iota_f32(s.param_shape, 0.5f, 0.5f));
     y = s.two_subs ? g.add1("mul", {w, y}) : g.add1("mul", {y, w});
     Value* b = g.constant(iota_f32(s.param_shape, -1.f, 1.f));
     y = g.add1("add", {y, b});
-    (void)c;
   }
   g.add_output(y, "y");
   if (s.sub_is_output) g.add_output(d1, "centered");
