@@ -1,8 +1,12 @@
 // exporters inspect EXPORTED_FILE
+#include <fmt/format.h>
+
 #include <memory>
 #include <string>
 
 #include "cli/command.hpp"
+#include "core/backends/coreml/coreml.hpp"
+#include "core/backends/tflite/tflite.hpp"
 
 namespace exporters::cli {
 
@@ -12,8 +16,17 @@ struct InspectOptions {
   std::string exported_file;
 };
 
-int run_inspect(const InspectOptions& options, const GlobalOptions& global) {
-  return not_implemented("inspect");
+int run_inspect(const InspectOptions& options, const GlobalOptions&) {
+  std::filesystem::path file = options.exported_file;
+  const std::string ext = file.extension().string();
+  if (ext == ".tflite") {
+    fmt::print("{}", tflite::format_summary(tflite::summarize_tflite(file)));
+  } else if (ext == ".mlpackage" || ext == ".mlmodel") {
+    fmt::print("{}", coreml::format_summary(coreml::summarize_mlpackage(file)));
+  } else {
+    throw CommandError(fmt::format("{}: unknown file type (expected .mlpackage, .mlmodel or .tflite)", file.string()));
+  }
+  return 0;
 }
 
 }  // namespace

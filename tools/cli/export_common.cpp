@@ -1,0 +1,159 @@
+#include "cli/export_common.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/export/export_pipeline.hpp"
+
+namespace exporters::cli {
+
+void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
+  cmd->add_option("MODEL_DIR", options.model_dir,
+                  "Hugging Face model folder with model.pt and config.json (or a bare .pt)")
+      ->required()
+      ->check(CLI::ExistingPath);
+  cmd->add_option("-o,--output", options.output, "Output path")->required();
+  cmd->add_option("--task", options.task, "HF class or task to export (default: config.json's architectures)");
+  cmd->add_option("--shape", options.shapes, "Fix an input's shape, NAME=d0,d1,... (repeatable)")
+      ->type_name("NAME=DIMS")
+      ->allow_extra_args(false);  // one value per --shape, repeat the flag for more
+  cmd->add_option("--sequence-length", options.sequence_length,
+                  "Sequence length of text inputs (default: the plugin's)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--batch-size", options.batch_size, "Batch size (default 1)")->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-validate", options.no_validate,
+                "Skip the numerical check of the written file against the original model");
+  cmd->add_option("--inputs", options.inputs,
+                  "Validation inputs as .safetensors (input.<name> tensors; default: the model's example "
+                  "inputs or generated ones)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--atol", options.atol,
+                  "Allowed error, scaled by max(1, |output|) (default 1e-4 for float32, 1e-2 relative for float16)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--dump-validation", options.dump_dir,
+                  "Write expected.safetensors and actual.safetensors of the validation run to this folder");
+  cmd->add_flag("--no-attention-mask", options.no_attention_mask,
+                "Export without the attention_mask input (fed as all ones; MobileBERT)");
+  cmd->add_flag("--no-upsample", options.no_upsample,
+                "Semantic segmentation: keep the logits at the model's resolution");
+  cmd->add_flag("--no-argmax", options.no_argmax,
+                "Semantic segmentation: return class scores instead of class indices");
+  cmd->add_option("--image-input", options.image_input,
+                  "Vision models in Core ML: 'image' (an image input with the preprocessing folded in, default) "
+                  "or 'tensor' (a float tensor input)")
+      ->check(CLI::IsMember({"image", "tensor"}));
+  cmd->add_flag("--fold-normalization", options.fold_normalization,
+                "Image tensor inputs (TFLite, or --image-input tensor) take pixel values 0..255 and the model "
+                "applies the preprocessor's rescaling and normalisation");
+  cmd->add_flag("--overwrite", options.overwrite, "Replace an existing output");
+  cmd->add_flag("--profile", options.profile, "Print the time of each phase");
+}
+
+namespace {
+
+// The plugin serving config.json's model_type, and the task it asks for.
+struct PluginChoice {
+  std::string plugin_name;
+  const TaskSpec* task = nullptr;
+  std::map<std::string, frontend::OpConverter> quirks;
+};
+
+PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::ModelSource& source,
+                           const std::string& requested_task) {
+  PluginChoice choice;
+  if (source.model_type.empty()) {
+    if (!requested_task.empty())
+      throw CommandError(fmt::format("--task {}: {} has no config.json with a model_type to pick a plugin by",
+                                     requested_task, source.dir.string()));
+    return choice;
+  }
+  const registry::PluginRecord* plugin = registry.find_by_model_type(source.model_type);
+  if (!plugin) {
+    if (!requested_task.empty())
+      throw CommandError(fmt::format("--task {}: no plugin serves model_type '{}' (see `exporters plugins list`)",
+                                     requested_task, source.model_type));
+    return choice;  // generic export: inputs from --shape
+  }
+  choice.plugin_name = plugin->display_name();
+  choice.quirks = plugin->op_converters;
+  const std::string wanted = requested_task.empty() ? source.hf_class : requested_task;
+  std::vector<std::string> known;
+  for (const auto& task : plugin->tasks) {
+    if (task.hf_class == wanted || task.task == wanted) {
+      choice.task = &task;
+      break;
+    }
+    known.push_back(task.hf_class);
+  }
+  if (!choice.task && !requested_task.empty())
+    throw CommandError(fmt::format("--task {}: plugin {} serves {}", requested_task, choice.plugin_name,
+                                   fmt::join(known, ", ")));
+  return choice;
+}
+
+}  // namespace
+
+int run_export_command(const ExportCommandOptions& options, const GlobalOptions& global) {
+  exporting::ExportOptions eo;
+  eo.model = options.model_dir;
+  eo.output = options.output;
+  for (const auto& text : options.shapes) {
+    auto [name, shape] = exporting::parse_shape_option(text);
+    if (!eo.shapes.shapes.emplace(name, shape).second)
+      throw CommandError(fmt::format("--shape {}: given twice", name), kExitUsage);
+  }
+  if (options.sequence_length > 0) eo.shapes.sequence_length = options.sequence_length;
+  if (options.batch_size > 0) eo.shapes.batch_size = options.batch_size;
+  eo.target.quantize = options.quantize;
+  eo.target.os_target = options.os_target;
+  eo.target.overwrite = options.overwrite;
+  if (!options.author.empty()) eo.target.metadata["author"] = options.author;
+  if (!options.license.empty()) eo.target.metadata["license"] = options.license;
+  if (!options.model_version.empty()) eo.target.metadata["version"] = options.model_version;
+  if (!options.description.empty()) eo.target.metadata["description"] = options.description;
+  eo.validate = !options.no_validate;
+  if (!options.inputs.empty()) eo.validation.inputs = options.inputs;
+  if (!options.dump_dir.empty()) eo.validation.dump_dir = options.dump_dir;
+  if (options.atol > 0) eo.validation.atol = options.atol;
+  eo.heads.attention_mask = !options.no_attention_mask;
+  eo.heads.upsample = !options.no_upsample;
+  eo.heads.argmax = !options.no_argmax;
+  eo.heads.image_input = options.image_input;
+  eo.heads.fold_normalization = options.fold_normalization;
+  eo.progress = [](const std::string& message) { fmt::print(stderr, "exporters: {}\n", message); };
+
+  const auto& target = exporting::find_target(options.target_format);
+  auto source = exporting::open_model_source(eo.model);
+  auto registry = open_registry(global);
+  PluginChoice plugin = choose_plugin(*registry, source, options.task);
+  eo.task = plugin.task;
+  eo.quirks = plugin.quirks;
+  eo.target.metadata["co.huggingface.exporters.name"] = source.dir.filename().string();
+  if (!source.hf_class.empty()) eo.target.metadata["co.huggingface.exporters.architecture"] = source.hf_class;
+  if (plugin.task) eo.target.metadata["co.huggingface.exporters.task"] = plugin.task->task;
+  eo.target.metadata["co.huggingface.exporters.framework"] = "pytorch";
+  eo.target.metadata["co.huggingface.exporters.precision"] = options.quantize;
+  if (source.config.contains("transformers_version") && source.config["transformers_version"].is_string())
+    eo.target.metadata["transformers_version"] = source.config["transformers_version"].get<std::string>();
+  fmt::print(stderr, "exporters: {} ({}) with {}{}\n", source.model_pt.string(),
+             source.hf_class.empty() ? "no config.json" : source.hf_class,
+             plugin.plugin_name.empty() ? "no plugin (generic TorchScript export)" : "plugin " + plugin.plugin_name,
+             plugin.task ? fmt::format(", task {} ({})", plugin.task->task, plugin.task->hf_class)
+                         : std::string(plugin.plugin_name.empty() ? "" : ", no task for this class: inputs from --shape"));
+
+  exporting::ExportResult result = exporting::export_model(eo, target);
+
+  fmt::print("wrote {} ({} ops", options.output, result.op_count);
+  for (size_t i = 0; i < result.plan.names.size(); ++i)
+    fmt::print("{} {}: {}", i ? "," : "; inputs", result.plan.names[i], result.plan.types[i].to_string());
+  fmt::print(")\n");
+  if (options.profile)
+    for (const auto& phase : result.phases) fmt::print("  {:<16} {:8.3f} s\n", phase.phase, phase.seconds);
+  if (result.report) {
+    fmt::print("{}", result.report->to_string());
+    if (!result.report->pass()) return kExitFailure;
+  }
+  return 0;
+}
+
+}  // namespace exporters::cli
