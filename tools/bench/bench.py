@@ -1,0 +1,166 @@
+#!/usr/bin/python3
+"""Export benchmark: times the whole `exporters` process on base-sized
+models made by tools/model_generator (random weights), and LibTorch's own
+load and forward of the same .pt for reference.
+
+  /usr/bin/python3 tools/bench/bench.py [--exporters build/tools/exporters]
+        [--models bert,vit,gpt2] [--runs 3] [--layers-scan] [--work build/bench]
+
+Prints one row per (model, export) with medians over --runs: wall time,
+peak resident memory, output size, op count, the phase breakdown that
+`exporters --profile` reports, and the wall time as a ratio to LibTorch's
+load time of the same file. Needs Debian's python3-torch; no timing here is
+a test, and ratios travel across machines better than seconds.
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+GENERATOR = os.path.join(ROOT, "tools", "model_generator", "make_model.py")
+
+MODELS = {
+    # name: generator arguments (BERT-base, ViT-base/16 at 224, GPT-2 small)
+    "bert": ["bert", "--layers", "12", "--hidden", "768", "--heads", "12", "--vocab", "30522", "--seq", "128"],
+    "vit": ["vit", "--layers", "12", "--hidden", "768", "--heads", "12", "--image-size", "224", "--patch", "16"],
+    "gpt2": ["gpt2", "--layers", "12", "--hidden", "768", "--heads", "12", "--vocab", "50257", "--seq", "64"],
+}
+
+EXPORTS = [
+    ("coreml float32", ["coreml", "--quantize", "float32"], ".mlpackage"),
+    ("coreml float16", ["coreml", "--quantize", "float16"], ".mlpackage"),
+    ("coreml legacy", ["coreml", "--legacy"], ".mlmodel"),
+    ("tflite float16", ["tflite", "--quantize", "float16"], ".tflite"),
+]
+
+
+def generate(name, args, work, layers=None):
+    argv = list(args)
+    if layers is not None:
+        argv[argv.index("--layers") + 1] = str(layers)
+        name = f"{name}-{layers}l"
+    out = os.path.join(work, name)
+    if not os.path.exists(os.path.join(out, "model.pt")):
+        print(f"generating {name} ...", file=sys.stderr)
+        subprocess.run([sys.executable, GENERATOR, argv[0], out] + argv[1:], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out
+
+
+def run_with_rusage(argv):
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: output to a log file, then exec
+        log = os.open(os.path.join(os.environ.get("BENCH_LOG_DIR", "/tmp"), "bench_last.log"),
+                      os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.execv(argv[0], argv)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    with open(os.path.join(os.environ.get("BENCH_LOG_DIR", "/tmp"), "bench_last.log")) as f:
+        text = f.read()
+    return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss / 1024.0, text
+
+
+def torch_reference(model_pt, inputs_file):
+    """LibTorch load and one forward, timed in a fresh process."""
+    code = f"""
+import time, torch, json, struct
+torch.set_grad_enabled(False)
+t0 = time.perf_counter(); m = torch.jit.load({model_pt!r}); t1 = time.perf_counter()
+with open({inputs_file!r}, 'rb') as f:
+    n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n)); data = f.read()
+dt = {{'F32': torch.float32, 'I64': torch.int64}}
+names = [k for k in h if k.startswith('input.')]
+args = []
+for k in sorted(names, key=lambda k: h[k]['data_offsets'][0]):
+    b, e = h[k]['data_offsets']
+    args.append(torch.frombuffer(bytearray(data[b:e]), dtype=dt[h[k]['dtype']]).reshape(h[k]['shape']))
+order = [a.name for a in m.forward.schema.arguments[1:]]
+byname = dict(zip([k[6:] for k in sorted(names, key=lambda k: h[k]['data_offsets'][0])], args))
+t2 = time.perf_counter(); m(*[byname[o] for o in order]); t3 = time.perf_counter()
+print(t1 - t0, t3 - t2)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def parse_profile(text):
+    phases = {}
+    for m in re.finditer(r"^\s+(load\+translate|passes|serialize|validate)\s+([0-9.]+) s", text, re.M):
+        phases[m.group(1)] = float(m.group(2))
+    ops = re.search(r"\((\d+) ops", text)
+    return phases, int(ops.group(1)) if ops else -1
+
+
+def size_of(path):
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+    return os.path.getsize(path) if os.path.exists(path) else 0
+
+
+def bench_model(exe, name, model_dir, runs, validate_modes, work):
+    load, forward = zip(*(torch_reference(os.path.join(model_dir, "model.pt"),
+                                          os.path.join(model_dir, "reference.safetensors")) for _ in range(runs)))
+    load_s, fwd_s = statistics.median(load), statistics.median(forward)
+    weights = os.path.getsize(os.path.join(model_dir, "model.pt")) / 2**20
+    print(f"\n## {name}: model.pt {weights:.0f} MiB; LibTorch load {load_s:.2f} s, forward {fwd_s:.3f} s")
+    print(f"{'export':<16} {'validate':<8} {'wall s':>7} {'x load':>7} {'peak MiB':>9} {'out MiB':>8} "
+          f"{'ops':>5}  phases (s)")
+    for label, args, ext in EXPORTS:
+        for validate in validate_modes:
+            out = os.path.join(work, f"{name}-{label.replace(' ', '-')}{ext}")
+            argv = [exe] + args[:1] + [model_dir, "-o", out, "--overwrite", "--profile"] + args[1:]
+            if not validate:
+                argv.append("--no-validate")
+            samples = []
+            for _ in range(runs):
+                code, wall, rss, text = run_with_rusage(argv)
+                if code != 0:
+                    last = text.strip().splitlines()[-1] if text.strip() else "no output"
+                    print(f"{label:<16} {str(validate):<8} failed (exit {code}): {last}")
+                    break
+                samples.append((wall, rss, text))
+            if len(samples) < runs:
+                continue
+            wall = statistics.median(s[0] for s in samples)
+            rss = statistics.median(s[1] for s in samples)
+            phases, ops = parse_profile(samples[len(samples) // 2][2])
+            phase_text = " ".join(f"{k}={v:.2f}" for k, v in phases.items())
+            print(f"{label:<16} {str(validate):<8} {wall:7.2f} {wall / load_s:7.2f} {rss:9.0f} "
+                  f"{size_of(out) / 2**20:8.1f} {ops:5d}  {phase_text}")
+            if os.path.isdir(out):
+                shutil.rmtree(out, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--exporters", default=os.path.join(ROOT, "build", "tools", "exporters"))
+    ap.add_argument("--models", default="bert,vit,gpt2")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--no-validate-only", action="store_true", help="skip the runs with validation")
+    ap.add_argument("--layers-scan", action="store_true",
+                    help="also export BERT with 2, 6 and 12 layers to show how phases scale")
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    os.environ["BENCH_LOG_DIR"] = a.work
+    modes = [False] if a.no_validate_only else [False, True]
+    for name in a.models.split(","):
+        model_dir = generate(name, MODELS[name], a.work)
+        bench_model(a.exporters, name, model_dir, a.runs, modes, a.work)
+    if a.layers_scan:
+        for layers in (2, 6, 12):
+            model_dir = generate("bert", MODELS["bert"], a.work, layers)
+            bench_model(a.exporters, f"bert-{layers}l", model_dir, a.runs, [False], a.work)
+
+
+if __name__ == "__main__":
+    main()
