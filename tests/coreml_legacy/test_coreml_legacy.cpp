@@ -1,0 +1,2 @@
+// placeholder until the unit tests land
+#include <doctest/doctest.h>
