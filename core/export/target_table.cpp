@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/backends/coreml/coreml.hpp"
+#include "core/backends/coreml/neuralnetwork/nn_model.hpp"
 #include "core/backends/tflite/tflite.hpp"
 #include "core/export/target.hpp"
 
@@ -42,6 +43,22 @@ void write_coreml(const ir::Graph& graph, const TargetOptions& options, const st
   coreml::write_mlpackage(graph, o, out);
 }
 
+void write_coreml_legacy(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
+  coreml::LegacyOptions o;
+  auto precision = coreml::parse_precision(options.quantize);
+  if (!precision)
+    throw std::runtime_error(fmt::format("--quantize {}: the NeuralNetwork writer supports float32 and float16", options.quantize));
+  o.precision = *precision;
+  o.overwrite = options.overwrite;
+  o.metadata.author = value_or_empty(options.metadata, "author");
+  o.metadata.license = value_or_empty(options.metadata, "license");
+  o.metadata.version = value_or_empty(options.metadata, "version");
+  o.metadata.short_description = value_or_empty(options.metadata, "description");
+  for (const auto& [key, value] : options.metadata)
+    if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  coreml::write_mlmodel(graph, o, out);
+}
+
 void write_tflite(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
   if (std::filesystem::exists(out) && !options.overwrite)
     throw std::runtime_error(fmt::format("{}: already exists (pass --overwrite to replace it)", out.string()));
@@ -57,6 +74,8 @@ const std::vector<Target>& targets() {
   static const std::vector<Target> rows = {
       {"coreml", {"float32", "float16"}, write_coreml,
        [](const std::filesystem::path& p) { return coreml::read_mlpackage(p); }},
+      {"coreml-legacy", {"float32", "float16"}, write_coreml_legacy,
+       [](const std::filesystem::path& p) { return coreml::read_mlmodel(p); }},
       {"tflite", {"float32", "float16", "dynamic-int8"}, write_tflite,
        [](const std::filesystem::path& p) { return tflite::read_tflite(p); }},
   };

@@ -10,9 +10,7 @@ namespace exporters::cli {
 namespace {
 
 int run_coreml(ExportCommandOptions options, bool legacy, const GlobalOptions& global) {
-  if (legacy)
-    throw CommandError("--legacy: the NeuralNetwork (.mlmodel) writer is not implemented yet", kExitUsage);
-  options.target_format = "coreml";
+  options.target_format = legacy ? "coreml-legacy" : "coreml";
   return run_export_command(options, global);
 }
 
