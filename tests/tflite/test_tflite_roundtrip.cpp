@@ -3,6 +3,8 @@
 // interpreter on the original IR.
 #include <doctest/doctest.h>
 
+#include <iostream>
+
 #include "tflite_test_util.hpp"
 
 using namespace tflite_test;
@@ -24,6 +26,7 @@ void expect_close(const Tensor& got, const Tensor& ref, double tol, const std::s
   CHECK_MESSAGE(got.dtype() == ref.dtype(), what << ": dtype " << got.type().to_string() << " vs " << ref.type().to_string());
   double limit = tol * std::max(1.0, max_abs(ref));
   double diff = max_abs_diff(got, ref);
+  std::cout << fmt::format("[tflite] {}: max abs diff {:.3g} (limit {:.3g})\n", what, diff, limit);
   CHECK_MESSAGE(diff <= limit, what << ": max abs diff " << diff << " > " << limit);
 }
 
@@ -214,24 +217,26 @@ TEST_CASE("elementwise and activation decompositions match in LiteRT and read-ba
 }
 
 // float16 stores weights with an 11-bit mantissa (relative error <= 2^-11 per
-// weight); over the ~32-term dot products here that stays well under 1e-2.
+// weight, ~5e-4); summed over the <= 32-term dot products here the error
+// stays below 2e-3 at unit scale (observed: ~1e-4).
 TEST_CASE("float16 weights: DEQUANTIZE from fp16 buffers, outputs within fp16 rounding") {
   tfl::TfliteOptions opt;
   opt.quantize = tfl::Quantization::Float16;
   Graph a = transformer_block();
-  roundtrip(a, "transformer_f16", 1e-2, opt);
+  roundtrip(a, "transformer_f16", 2e-3, opt);
   Graph b = conv_stack();
-  roundtrip(b, "conv_stack_f16", 1e-2, opt);
+  roundtrip(b, "conv_stack_f16", 2e-3, opt);
 }
 
 // dynamic-int8: weights keep 8 bits per output channel (error <= scale/2 =
-// max|w|/254) and the hybrid kernels quantise activations to int8 per batch
-// row, so a few percent of the output range is the expected error.
+// max|w|/254, ~0.4% of a row's range) and the hybrid kernels also quantise
+// activations to int8 per batch row, so about 1% of the output scale is the
+// expected error (observed: ~2e-3).
 TEST_CASE("dynamic-int8 weights: hybrid FULLY_CONNECTED / CONV_2D within int8 rounding") {
   tfl::TfliteOptions opt;
   opt.quantize = tfl::Quantization::DynamicInt8;
   Graph a = transformer_block();
-  roundtrip(a, "transformer_int8", 5e-2, opt);
+  roundtrip(a, "transformer_int8", 1e-2, opt);
   Graph b = conv_stack();
-  roundtrip(b, "conv_stack_int8", 5e-2, opt);
+  roundtrip(b, "conv_stack_int8", 1e-2, opt);
 }
