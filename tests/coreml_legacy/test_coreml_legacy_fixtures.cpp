@@ -78,7 +78,10 @@ TEST_CASE("every HF fixture exports to a NeuralNetwork .mlmodel whose read-back 
     std::cerr << testing::hf_fixtures_missing_message() << "\n";
     std::exit(77);
   }
-  const fs::path tmp = fs::temp_directory_path() / ("exporters_coreml_legacy_fixtures_" + std::to_string(::getpid()));
+  // $EXPORTERS_LEGACY_KEEP_DIR keeps the written models (for checks with other tools).
+  const char* keep = std::getenv("EXPORTERS_LEGACY_KEEP_DIR");
+  const fs::path tmp = keep ? fs::path(keep)
+                            : fs::temp_directory_path() / ("exporters_coreml_legacy_fixtures_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   for (const auto& listed : testing::load_fixture_index()) {
     const auto fixture = testing::load_fixture_info(listed.dir);
@@ -96,5 +99,5 @@ TEST_CASE("every HF fixture exports to a NeuralNetwork .mlmodel whose read-back 
     }
   }
   std::error_code ec;
-  fs::remove_all(tmp, ec);
+  if (!keep) fs::remove_all(tmp, ec);
 }
