@@ -34,13 +34,20 @@ inline fs::path source_root() {
 }
 inline fs::path testdata_dir() { return source_root() / ".." / "shared" / "tflite-testdata"; }
 
+// Per-process scratch folder, removed at exit unless EXPORTERS_KEEP_TEST_FILES is set.
 inline fs::path scratch_dir() {
-  static fs::path dir = [] {
-    fs::path d = fs::temp_directory_path() / fmt::format("exporters-tflite-test-{}", ::getpid());
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  struct Scratch {
+    fs::path dir;
+    Scratch() : dir(fs::temp_directory_path() / fmt::format("exporters-tflite-test-{}", ::getpid())) {
+      fs::create_directories(dir);
+    }
+    ~Scratch() {
+      std::error_code ec;
+      if (!std::getenv("EXPORTERS_KEEP_TEST_FILES")) fs::remove_all(dir, ec);
+    }
+  };
+  static Scratch scratch;
+  return scratch.dir;
 }
 
 inline std::mt19937& rng() {
