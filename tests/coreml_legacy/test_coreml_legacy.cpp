@@ -203,6 +203,16 @@ ir::Graph vision_graph(bool half_pixel_resize) {
   return g;
 }
 
+// $EXPORTERS_LEGACY_KEEP_DIR keeps copies of the written models (for checks with other tools).
+void keep_copy(const fs::path& model) {
+  const char* keep = std::getenv("EXPORTERS_LEGACY_KEEP_DIR");
+  if (!keep) return;
+  static int n = 0;
+  fs::create_directories(keep);
+  fs::copy_file(model, fs::path(keep) / ("unit_" + std::to_string(n++) + "_" + model.filename().string()),
+                fs::copy_options::overwrite_existing);
+}
+
 void check_round_trip(const ir::Graph& g, const std::vector<Tensor>& inputs, coreml::Precision precision, double tol,
                       bool relative, int expected_spec) {
   TempDir dir;
@@ -210,11 +220,7 @@ void check_round_trip(const ir::Graph& g, const std::vector<Tensor>& inputs, cor
   coreml::LegacyOptions opt;
   opt.precision = precision;
   coreml::write_mlmodel(g, opt, out);
-  if (const char* keep = std::getenv("EXPORTERS_LEGACY_KEEP_DIR")) {  // for checks with other tools
-    static int n = 0;
-    fs::create_directories(keep);
-    fs::copy_file(out, fs::path(keep) / ("round_trip_" + std::to_string(n++) + ".mlmodel"), fs::copy_options::overwrite_existing);
-  }
+  keep_copy(out);
   CHECK(coreml::inspect_mlmodel(out).specification_version == expected_spec);
   ir::Graph back = coreml::read_mlmodel(out);
   REQUIRE(back.outputs().size() == g.outputs().size());
@@ -438,6 +444,7 @@ TEST_CASE("image inputs: the description declares an image and preprocessing app
   opt.image_inputs["image"] = img;
   TempDir dir;
   coreml::write_mlmodel(g, opt, dir.path / "img.mlmodel");
+  keep_copy(dir.path / "img.mlmodel");
   const auto lines = decode_raw(dir.path / "img.mlmodel");
   if (!lines.empty()) {
     CHECK(has_line(lines, "2/1/3/4/1: 4"));    // imageType.width
@@ -465,6 +472,7 @@ TEST_CASE("a classifier writes neuralNetworkClassifier with string labels and la
   opt.classifier = cls;
   TempDir dir;
   coreml::write_mlmodel(g, opt, dir.path / "c.mlmodel");
+  keep_copy(dir.path / "c.mlmodel");
   CHECK(coreml::inspect_mlmodel(dir.path / "c.mlmodel").classifier);
   const auto lines = decode_raw(dir.path / "c.mlmodel");
   if (!lines.empty()) {
