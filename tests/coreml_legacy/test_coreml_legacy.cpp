@@ -375,17 +375,36 @@ TEST_CASE("float16 clamps fp32-min attention constants to -65504 instead of -inf
   CHECK(y[0].element_as_double(3) == 65504.0);
 }
 
-TEST_CASE("an op without a NeuralNetwork lowering is an error naming it, and nothing is written") {
+TEST_CASE("every canonical IR op has a NeuralNetwork lowering row") {
+  for (const auto& op : ir::op_names()) {
+    INFO(op);
+    CHECK(coreml::has_legacy_lowering(op));
+  }
+}
+
+TEST_CASE("round rounds half to even, like the IR") {
   ir::Graph g;
-  Value* x = g.add_input("x", {DType::F32, {4}});
+  Value* x = g.add_input("x", {DType::F32, {10}});
   g.add_output(g.add1("round", {x}), "y");
+  TempDir dir;
+  coreml::write_mlmodel(g, {}, dir.path / "m.mlmodel");
+  const std::vector<float> in = {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 2.4f, -2.6f, 3.0f, 0.2f};
+  const std::vector<double> want = {-2, -2, -0, 0, 2, 2, 2, -3, 3, 0};
+  auto y = runtime::run(coreml::read_mlmodel(dir.path / "m.mlmodel"), {Tensor::from_f32({10}, in)});
+  for (int i = 0; i < 10; ++i) CHECK(y[0].element_as_double(i) == want[i]);
+}
+
+TEST_CASE("an op that cannot be lowered is an error naming it, and nothing is written") {
+  ir::Graph g;
+  Value* x = g.add_input("x", {DType::F32, {1, 2, 5}});
+  g.add_output(g.add1("resize", {x}, A({{"mode", std::string("nearest")}, {"sizes", I{7}}, {"align_corners", int64_t{0}}})), "y");
   TempDir dir;
   const fs::path out = dir.path / "m.mlmodel";
   try {
     coreml::write_mlmodel(g, {}, out);
     FAIL("expected an error");
   } catch (const coreml::CoreMLError& e) {
-    CHECK(std::string(e.what()).find("'round'") != std::string::npos);
+    CHECK(std::string(e.what()).find("'resize'") != std::string::npos);
   }
   CHECK_FALSE(fs::exists(out));
   CHECK(fs::is_empty(dir.path));

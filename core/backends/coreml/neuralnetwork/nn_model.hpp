@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/backends/coreml/coreml.hpp"
 #include "exporters/ir/graph.hpp"
@@ -41,6 +42,9 @@ void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, const s
 // applied), fp16 weights decoded to f32, outputs with their declared dtype.
 // A classifier yields its probability blob under predictedProbabilitiesName.
 ir::Graph read_mlmodel(const std::filesystem::path& path);
+
+// True when the writer has a lowering row for the canonical IR op.
+bool has_legacy_lowering(std::string_view op);
 
 struct LegacyModelInfo {
   int specification_version = 0;

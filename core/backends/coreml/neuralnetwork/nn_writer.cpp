@@ -731,6 +731,23 @@ const std::map<std::string, Lowering>& lowerings() {
       {"ceil", [](W& w, const Node& n) { w.add_layer("ceil", {w.in(n, 0)}, w.out(n))->mutable_ceil(); }},
       {"sign", [](W& w, const Node& n) { w.add_layer("sign", {w.in(n, 0)}, w.out(n))->mutable_sign(); }},
       {"identity", [](W& w, const Node& n) { w.alias(n, w.in(n, 0)); }},
+      {"round", [](W& w, const Node& n) {
+         // NN's round layer does not define ties; build half-to-even:
+         // r = floor(x + 0.5), minus 1 where x sits on a tie and r is odd.
+         std::string sh = w.tmp(n, "shift"), r = w.tmp(n, "r"), d = w.tmp(n, "d"), tie = w.tmp(n, "tie"),
+                     half = w.tmp(n, "half"), hf = w.tmp(n, "half_floor"), frac = w.tmp(n, "frac"), odd = w.tmp(n, "odd"),
+                     fix = w.tmp(n, "fix");
+         binary_layer(w, "add", w.in(n, 0), w.scalar_blob(0.5f), sh);
+         w.add_layer("floor", {sh}, r)->mutable_floor();
+         binary_layer(w, "sub", r, w.in(n, 0), d);
+         w.add_layer("tie", {d}, tie)->mutable_equal()->set_alpha(0.5f);
+         binary_layer(w, "mul", r, w.scalar_blob(0.5f), half);
+         w.add_layer("floor", {half}, hf)->mutable_floor();
+         binary_layer(w, "sub", half, hf, frac);                 // 0.5 when r is odd, else 0
+         binary_layer(w, "mul", frac, w.scalar_blob(2.0f), odd);
+         binary_layer(w, "mul", tie, odd, fix);
+         binary_layer(w, "sub", r, fix, w.out(n));
+       }},
       {"gelu", [](W& w, const Node& n) {
          auto* p = w.add_layer("gelu", {w.in(n, 0)}, w.out(n))->mutable_gelu();
          p->set_mode(n.attrs.s("approximate", "none") == "tanh" ? spec::GeluLayerParams::TANH_APPROXIMATION
@@ -853,6 +870,12 @@ const std::map<std::string, Lowering>& lowerings() {
   };
   return table;
 }
+
+}  // namespace
+
+bool has_legacy_lowering(std::string_view op) { return op == "constant" || lowerings().count(std::string(op)) != 0; }
+
+namespace {
 
 void NnWriter::lower(const Node& n) {
   if (n.is_constant()) return;  // materialised on first use
