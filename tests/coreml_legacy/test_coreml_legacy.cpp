@@ -493,6 +493,13 @@ TEST_CASE("a classifier writes neuralNetworkClassifier with string labels and la
   coreml::write_mlmodel(g, opt, dir.path / "c.mlmodel");
   keep_copy(dir.path / "c.mlmodel");
   CHECK(coreml::inspect_mlmodel(dir.path / "c.mlmodel").classifier);
+  const auto summary = coreml::summarize_mlmodel(dir.path / "c.mlmodel");
+  CHECK(summary.model_type == "neuralNetworkClassifier");
+  CHECK(summary.specification_version == 4);
+  REQUIRE(summary.outputs.size() == 2);
+  CHECK(summary.outputs[0].type == "String");
+  CHECK(summary.op_histogram.at("softmaxND") == 1);
+  CHECK(summary.op_histogram.at("batchedMatmul") == 1);
   const auto lines = decode_raw(dir.path / "c.mlmodel");
   if (!lines.empty()) {
     CHECK(has_line(lines, "403/100/1: \"cat\""));      // stringClassLabels.vector

@@ -53,4 +53,9 @@ struct LegacyModelInfo {
 };
 LegacyModelInfo inspect_mlmodel(const std::filesystem::path& path);
 
+// The `exporters inspect` summary of a NeuralNetwork .mlmodel: model_type
+// "neuralNetwork" / "neuralNetworkClassifier", op_histogram = NN layer kinds
+// (loadConstantND included), no weight file.
+ModelSummary summarize_mlmodel(const std::filesystem::path& path);
+
 }  // namespace exporters::coreml

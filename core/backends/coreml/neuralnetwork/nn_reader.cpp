@@ -586,6 +586,53 @@ ir::Graph read_mlmodel(const fs::path& path) {
   }
 }
 
+namespace {
+
+std::string feature_type(const spec::FeatureType& t) {
+  if (t.has_multiarraytype()) {
+    const auto& a = t.multiarraytype();
+    std::string dt = a.datatype() == spec::ArrayFeatureType::INT32     ? "INT32"
+                     : a.datatype() == spec::ArrayFeatureType::DOUBLE  ? "DOUBLE"
+                     : a.datatype() == spec::ArrayFeatureType::FLOAT16 ? "FLOAT16"
+                                                                       : "FLOAT32";
+    std::vector<std::string> dims;
+    for (auto d : a.shape()) dims.push_back(std::to_string(d));
+    std::string joined;
+    for (size_t i = 0; i < dims.size(); ++i) joined += (i ? ", " : "") + dims[i];
+    return fmt::format("MultiArray {} [{}]", dt, joined);
+  }
+  if (t.has_imagetype()) {
+    const auto& im = t.imagetype();
+    return fmt::format("Image {} {}x{}", spec::ImageFeatureType::ColorSpace_Name(im.colorspace()), im.width(), im.height());
+  }
+  if (t.has_int64type()) return "Int64";
+  if (t.has_doubletype()) return "Double";
+  if (t.has_stringtype()) return "String";
+  if (t.has_dictionarytype()) return t.dictionarytype().has_stringkeytype() ? "Dictionary (String -> Double)" : "Dictionary (Int64 -> Double)";
+  return "unknown";
+}
+
+}  // namespace
+
+ModelSummary summarize_mlmodel(const fs::path& path) {
+  const spec::Model model = parse_model(path);
+  const LegacyModelInfo info = inspect_mlmodel(path);
+  ModelSummary s;
+  s.specification_version = info.specification_version;
+  s.model_type = info.classifier ? "neuralNetworkClassifier" : "neuralNetwork";
+  const auto& d = model.description();
+  for (const auto& f : d.input()) s.inputs.push_back({f.name(), feature_type(f.type()), f.shortdescription()});
+  for (const auto& f : d.output()) s.outputs.push_back({f.name(), feature_type(f.type()), f.shortdescription()});
+  const auto& md = d.metadata();
+  s.author = md.author();
+  s.license = md.license();
+  s.version = md.versionstring();
+  s.short_description = md.shortdescription();
+  for (const auto& [k, v] : md.userdefined()) s.user_defined[k] = v;
+  s.op_histogram = info.layer_histogram;
+  return s;
+}
+
 LegacyModelInfo inspect_mlmodel(const fs::path& path) {
   spec::Model model = parse_model(path);
   LegacyModelInfo info;
