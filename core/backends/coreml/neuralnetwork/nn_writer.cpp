@@ -229,7 +229,32 @@ void trunc_into(W& w, const Node& n, const std::string& x, const std::string& o)
   binary_layer(w, "mul", s, f, o);
 }
 
+// x * c, x + c, x - c, c - x with a one-element constant c that does not
+// change x's shape: one linear activation (alpha * x + beta), exact in fp32,
+// instead of a loadConstantND and a broadcastable layer.
+bool scalar_affine(W& w, const Node& n, const std::string& kind) {
+  if (kind != "add" && kind != "sub" && kind != "mul") return false;
+  for (int c = 0; c < 2; ++c) {
+    const Tensor* t = w.constant_in(n, c);
+    const Value* other = n.inputs.at(1 - c);
+    if (!t || t->numel() != 1 || w.constant_of(other) || other->type.shape != out_shape(n)) continue;
+    float v = static_cast<float>(t->element_as_double(0));
+    if (w.options.precision == Precision::Float16 && std::isfinite(v)) v = std::clamp(v, -65504.0f, 65504.0f);
+    float alpha = 1.0f, beta = 0.0f;
+    if (kind == "mul") alpha = v;
+    else if (kind == "add") beta = v;
+    else if (c == 1) beta = -v;  // x - c
+    else { alpha = -1.0f; beta = v; }  // c - x
+    auto* lin = w.add_layer(kind, {w.blob(other)}, w.out(n))->mutable_activation()->mutable_linear();
+    lin->set_alpha(alpha);
+    lin->set_beta(beta);
+    return true;
+  }
+  return false;
+}
+
 void binary(W& w, const Node& n, const std::string& kind) {
+  if (scalar_affine(w, n, kind)) return;
   if (kind == "div" && int_like(n.outputs[0]->type.dtype)) {
     std::string q = w.tmp(n, "quot");
     binary_layer(w, "div", w.in(n, 0), w.in(n, 1), q);
