@@ -1,6 +1,9 @@
 #include "core/export/export_pipeline.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include <stdexcept>
 
@@ -38,7 +41,7 @@ bool uses_float16(const ir::Graph& graph) {
 validate::ValidationReport compare_with_original(const fs::path& model_pt, const std::vector<std::string>& trace_inputs,
                                                  const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
                                                  const ir::Graph& exported, const ValidationSettings& settings,
-                                                 bool float16) {
+                                                 bool float16, const AppliedTask* applied = nullptr) {
   // LibTorch takes the inputs in forward()'s order.
   std::vector<ir::Tensor> torch_inputs;
   for (const auto& name : trace_inputs) {
@@ -49,6 +52,15 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
     torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
   }
   std::vector<ir::Tensor> expected = validate::run_torchscript(model_pt, torch_inputs);
+  // The task's heads run on LibTorch's raw outputs through the reference
+  // interpreter, so the export is still compared with the original model.
+  std::vector<std::string> expected_names = exported.output_names();
+  const std::vector<ir::Tensor> raw = expected;
+  if (applied) {
+    expected = reference_heads(*applied, expected);
+    expected_names.clear();
+    for (const auto& o : applied->outputs) expected_names.push_back(o.name);
+  }
 
   // The exported file may store inputs in other dtypes (Core ML: int32).
   std::vector<ir::Tensor> export_inputs;
@@ -57,13 +69,38 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
     if (it == plan.names.end())
       throw std::runtime_error(fmt::format("validation: the export's input '{}' is not an input of the original",
                                            in->name));
-    const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
+    const ir::Tensor& t = applied ? export_input(*applied, in->name, inputs[static_cast<size_t>(it - plan.names.begin())])
+                                  : inputs[static_cast<size_t>(it - plan.names.begin())];
     if (t.shape() != in->type.shape)
       throw std::runtime_error(fmt::format("validation: input '{}' is [{}] in the export, [{}] here", in->name,
                                            ir::shape_to_string(in->type.shape), ir::shape_to_string(t.shape())));
     export_inputs.push_back(t.dtype() == in->type.dtype ? t : t.cast(in->type.dtype));
   }
   std::vector<ir::Tensor> actual = runtime::run(exported, export_inputs);
+  if (applied) {
+    // Match outputs by name: a Core ML classifier returns classLabel (the
+    // index of the most probable class) and probabilities in place of the
+    // probabilities output.
+    std::vector<ir::Tensor> ordered;
+    for (const auto& name : exported.output_names()) {
+      std::string wanted = name;
+      if (applied->classifier_output && (name == "probabilities" || name == "classLabel"))
+        wanted = *applied->classifier_output;
+      auto e = std::find(expected_names.begin(), expected_names.end(), wanted);
+      if (e == expected_names.end())
+        throw std::runtime_error(fmt::format("validation: the export's output '{}' is not one of the task's ({})",
+                                             name, fmt::join(expected_names, ", ")));
+      ir::Tensor t = expected[static_cast<size_t>(e - expected_names.begin())];
+      if (name == "classLabel" && applied->classifier_output) {
+        const ir::Tensor probs = t.cast(ir::DType::F32);
+        const float* p = probs.data_as<float>();
+        int32_t best = static_cast<int32_t>(std::max_element(p, p + probs.numel()) - p);
+        t = ir::Tensor::copy_of(ir::DType::I32, {}, &best);
+      }
+      ordered.push_back(t);
+    }
+    expected = std::move(ordered);
+  }
 
   validate::Tolerance tolerance;
   tolerance.abs_tol = settings.atol.value_or(float16 ? settings.float16_tolerance : 1e-4);
@@ -71,6 +108,20 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
     throw std::runtime_error(fmt::format("validation: the original returns {} outputs, the export {}",
                                          expected.size(), actual.size()));
   auto report = validate::compare_outputs(exported.output_names(), expected, actual, tolerance);
+  if (applied && float16) {
+    // Class maps (argmax) in float16: a pixel whose two best classes are
+    // within the float16 tolerance may flip. Such near ties pass; any other
+    // differing pixel still fails.
+    for (size_t i = 0; i < report.outputs.size(); ++i) {
+      auto& o = report.outputs[i];
+      if (o.pass || !o.exact_dtype || !o.shape_ok) continue;
+      for (size_t k = 0; k < applied->outputs.size(); ++k) {
+        if (applied->outputs[k].name != o.name) continue;
+        int64_t bad = class_mismatches_beyond_ties(*applied, o.name, raw.at(k), actual[i], tolerance.abs_tol);
+        if (bad == 0) o.pass = true;
+      }
+    }
+  }
   if (settings.dump_dir) {
     fs::create_directories(*settings.dump_dir);
     std::map<std::string, ir::Tensor> e, a;
@@ -116,6 +167,12 @@ ExportResult export_model(const ExportOptions& options, const Target& target) {
   if (options.task && options.task->output_names.size() == graph.outputs().size()) {
     for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);
   }
+  TargetOptions target_options = options.target;
+  if (options.task && !options.task->outputs.empty()) {
+    result.applied = apply_task(graph, *options.task, source, options.heads, target.name, target_options);
+  } else if (!options.heads.attention_mask) {
+    throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
+  }
   result.phases.push_back({"load+translate", seconds_since(start)});
 
   start = Clock::now();
@@ -128,7 +185,7 @@ ExportResult export_model(const ExportOptions& options, const Target& target) {
 
   start = Clock::now();
   say(options.progress, fmt::format("writing {}", options.output.string()));
-  target.write(graph, options.target, options.output);
+  target.write(graph, target_options, options.output);
   result.phases.push_back({"serialize", seconds_since(start)});
 
   if (options.validate) {
@@ -139,8 +196,20 @@ ExportResult export_model(const ExportOptions& options, const Target& target) {
     std::vector<ir::Tensor> inputs = options.validation.inputs
                                          ? inputs_from_file(result.plan, *options.validation.inputs)
                                          : example_inputs(result.plan, source);
-    result.report = compare_with_original(source.model_pt, trace_inputs, result.plan, inputs, exported,
-                                          options.validation, options.target.quantize == "float16");
+    const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
+    if (applied && applied->ones_input) {
+      // The export feeds this input as all ones; so does the original here.
+      for (size_t i = 0; i < result.plan.names.size(); ++i)
+        if (result.plan.names[i] == *applied->ones_input) {
+          ir::Tensor ones = ir::Tensor::zeros(ir::DType::F32, inputs[i].shape());
+          std::fill_n(ones.mutable_as<float>(), ones.numel(), 1.f);
+          inputs[i] = ones.cast(inputs[i].dtype());
+        }
+    }
+    ValidationSettings settings = options.validation;
+    if (options.task && !settings.atol) settings.float16_tolerance = options.task->float16_tolerance;
+    result.report = compare_with_original(source.model_pt, trace_inputs, result.plan, inputs, exported, settings,
+                                          options.target.quantize == "float16", applied);
     result.phases.push_back({"validate", seconds_since(start)});
   }
   return result;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/export/heads.hpp"
 #include "core/export/input_plan.hpp"
 #include "core/export/model_source.hpp"
 #include "core/export/target.hpp"
@@ -42,6 +43,7 @@ struct ExportOptions {
   ValidationSettings validation;
   const TaskSpec* task = nullptr;                             // from the plugin serving the model
   std::map<std::string, frontend::OpConverter> quirks;        // plugin op converters
+  HeadOptions heads;                                          // applied when `task` declares outputs
   Progress progress;
 };
 
@@ -51,6 +53,7 @@ struct ExportResult {
   size_t op_count = 0;
   std::map<std::string, size_t> op_histogram;
   std::optional<validate::ValidationReport> report;
+  std::optional<AppliedTask> applied;  // heads and input changes made for the task
 };
 
 ExportResult export_model(const ExportOptions& options, const Target& target);

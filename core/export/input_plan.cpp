@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "core/export/heads.hpp"
 #include "core/io/safetensors.hpp"
 
 namespace exporters::exporting {
@@ -88,10 +89,14 @@ InputPlan plan_inputs(const std::vector<std::string>& trace_inputs, const ShapeR
       shape = spec->shape;
       int64_t seq = request.sequence_length.value_or(task->default_sequence_length);
       if (limit > 0) seq = std::min(seq, limit);
+      // Image inputs [B, C, H, W]: H and W from preprocessor_config.json.
+      const bool image = shape.size() == 4 && !is_token_input(name) && ir::is_float(dtype);
+      const auto hw = image ? image_size(source.preprocessor) : std::nullopt;
       for (size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] != -1) continue;
         if (d == 0) shape[d] = request.batch_size.value_or(1);
-        else if (d + 1 == shape.size() && seq > 0) shape[d] = seq;
+        else if (image && hw && d >= 2) shape[d] = (*hw)[d - 2];
+        else if (!image && d + 1 == shape.size() && seq > 0) shape[d] = seq;
       }
       if (std::any_of(shape.begin(), shape.end(), [](int64_t v) { return v <= 0; })) shape.clear();
     } else if (is_token_input(name) && request.sequence_length) {

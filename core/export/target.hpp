@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,11 +13,30 @@
 
 namespace exporters::exporting {
 
+// An input the writer declares as an image (Core ML): pixel values 0..255
+// scaled by `scale` and offset by `bias[channel]` at the start of the model.
+struct ImageInputOptions {
+  std::string color_space = "RGB";  // "RGB" | "BGR" | "Grayscale"
+  float scale = 1.0f;
+  std::vector<float> bias;          // one per channel, or empty
+};
+
+// A classifier head (Core ML classLabel + probabilities dictionary) over one
+// graph output holding the class probabilities.
+struct ClassifierOptions {
+  std::string probabilities_output;
+  std::vector<std::string> labels;
+};
+
 struct TargetOptions {
   std::string quantize = "float32";   // float32 | float16 | int8 | dynamic-int8 | palettize4 ...
   std::string os_target = "iOS15";    // Core ML deployment target
   bool overwrite = false;             // replace an existing output
   std::map<std::string, std::string> metadata;  // author, license, version, description, user keys
+  std::map<std::string, std::string> input_descriptions;   // by input name
+  std::map<std::string, std::string> output_descriptions;  // by output name
+  std::map<std::string, ImageInputOptions> image_inputs;   // by input name (Core ML)
+  std::optional<ClassifierOptions> classifier;             // Core ML classifier
 };
 
 struct Target {

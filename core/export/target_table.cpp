@@ -40,6 +40,24 @@ void write_coreml(const ir::Graph& graph, const TargetOptions& options, const st
   o.metadata.short_description = value_or_empty(options.metadata, "description");
   for (const auto& [key, value] : options.metadata)
     if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  o.input_descriptions = options.input_descriptions;
+  o.output_descriptions = options.output_descriptions;
+  for (const auto& [name, image] : options.image_inputs) {
+    coreml::ImageInput in;
+    if (image.color_space == "RGB") in.color_space = coreml::ImageInput::ColorSpace::RGB;
+    else if (image.color_space == "BGR") in.color_space = coreml::ImageInput::ColorSpace::BGR;
+    else if (image.color_space == "Grayscale") in.color_space = coreml::ImageInput::ColorSpace::Grayscale;
+    else throw std::runtime_error(fmt::format("image input '{}': unknown color space '{}'", name, image.color_space));
+    in.scale = image.scale;
+    in.bias = image.bias;
+    o.image_inputs[name] = in;
+  }
+  if (options.classifier) {
+    coreml::ClassifierOutput c;
+    c.probabilities_output = options.classifier->probabilities_output;
+    c.labels = options.classifier->labels;
+    o.classifier = c;
+  }
   coreml::write_mlpackage(graph, o, out);
 }
 
