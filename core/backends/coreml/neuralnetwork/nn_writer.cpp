@@ -3,6 +3,7 @@
 // in the layer; other constants become loadConstantND layers on first use.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <fstream>
