@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cctype>
+#include <fstream>
+#include <iterator>
+
 #include "core/export/export_pipeline.hpp"
 
 namespace exporters::cli {
@@ -51,6 +55,28 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
 
 namespace {
 
+// The HF class a TorchScript archive was traced from, when config.json has
+// no `architectures`: the root object of <archive>/data.pkl is a pickle
+// GLOBAL "__torch__.transformers.models.<m>.modeling_<m>\n<Class>". The
+// archive stores data.pkl uncompressed (torch.jit.save). "" when not found.
+std::string traced_hf_class(const std::filesystem::path& model_pt) {
+  std::ifstream in(model_pt, std::ios::binary);
+  if (!in) return {};
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = bytes.find("/data.pkl");
+  if (pos == std::string::npos) return {};
+  const std::string prefix = "__torch__.transformers.";
+  for (pos = bytes.find(prefix, pos); pos != std::string::npos; pos = bytes.find(prefix, pos + 1)) {
+    size_t nl = pos;
+    while (nl < bytes.size() && (std::isalnum(static_cast<unsigned char>(bytes[nl])) || bytes[nl] == '_' || bytes[nl] == '.')) ++nl;
+    if (nl >= bytes.size() || bytes[nl] != '\n') continue;
+    size_t end = nl + 1;
+    while (end < bytes.size() && (std::isalnum(static_cast<unsigned char>(bytes[end])) || bytes[end] == '_')) ++end;
+    if (end > nl + 1) return bytes.substr(nl + 1, end - nl - 1);
+  }
+  return {};
+}
+
 // The plugin serving config.json's model_type, and the task it asks for.
 struct PluginChoice {
   std::string plugin_name;
@@ -76,7 +102,8 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
   }
   choice.plugin_name = plugin->display_name();
   choice.quirks = plugin->op_converters;
-  const std::string wanted = requested_task.empty() ? source.hf_class : requested_task;
+  std::string wanted = requested_task.empty() ? source.hf_class : requested_task;
+  if (wanted.empty()) wanted = traced_hf_class(source.model_pt);  // config.json without architectures
   std::vector<std::string> known;
   for (const auto& task : plugin->tasks) {
     if (task.hf_class == wanted || task.task == wanted) {
@@ -136,7 +163,9 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   if (source.config.contains("transformers_version") && source.config["transformers_version"].is_string())
     eo.target.metadata["transformers_version"] = source.config["transformers_version"].get<std::string>();
   fmt::print(stderr, "exporters: {} ({}) with {}{}\n", source.model_pt.string(),
-             source.hf_class.empty() ? "no config.json" : source.hf_class,
+             !source.hf_class.empty() ? source.hf_class
+             : plugin.task            ? plugin.task->hf_class + " from the trace"
+             : source.model_type.empty() ? "no config.json" : "no architectures in config.json",
              plugin.plugin_name.empty() ? "no plugin (generic TorchScript export)" : "plugin " + plugin.plugin_name,
              plugin.task ? fmt::format(", task {} ({})", plugin.task->task, plugin.task->hf_class)
                          : std::string(plugin.plugin_name.empty() ? "" : ", no task for this class: inputs from --shape"));
