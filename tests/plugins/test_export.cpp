@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <sys/wait.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -322,4 +324,72 @@ TEST_CASE("options: --image-input tensor, --no-attention-mask, batch size 2, TFL
     const auto c = testing::compare_tensors(got.at(0), softmax_last(ref.outputs[0]), 1e-4);
     CHECK_MESSAGE(c.ok, c.message);
   }
+}
+
+TEST_CASE("plugin defaults: sequence length clamped to max_position_embeddings, batch size 2") {
+  if (!testing::hf_fixtures_available()) return;
+  const auto fixtures = testing::load_fixture_index();
+  auto fixture = [&](const std::string& name) {
+    auto it = std::find_if(fixtures.begin(), fixtures.end(), [&](const auto& f) { return f.name == name; });
+    REQUIRE(it != fixtures.end());
+    return *it;
+  };
+  const auto& coreml = exporting::find_target("coreml");
+  auto max_positions = [](const testing::FixtureInfo& f) {
+    nlohmann::json c = nlohmann::json::parse(std::ifstream(f.dir / "config.json"));
+    return c.contains("max_position_embeddings") ? c["max_position_embeddings"].get<int64_t>()
+                                                 : c["n_positions"].get<int64_t>();
+  };
+  for (const char* name : {"bert_qa", "distilbert_seqcls", "mobilebert_mlm", "gpt2_lm"}) {
+    const auto f = fixture(name);
+    CAPTURE(f.name);
+    exporting::ExportOptions eo = options_for(f, f.name + "_default.mlpackage");
+    eo.shapes.sequence_length.reset();  // the plugin's default: 128 (BERTs) / 64 (GPT-2), clamped
+    const int64_t want = std::min<int64_t>(f.model_type == "gpt2" ? 64 : 128, max_positions(f));
+    exporting::ExportResult r = exporting::export_model(eo, coreml);
+    check_report(r, f.name + " default length");
+    for (const auto& t : r.plan.types) CHECK(t.shape == ir::Shape{1, want});
+    fs::remove_all(eo.output);
+  }
+  // Batch 2: a classifier stays a probabilities tensor (the Core ML
+  // classifier takes one example).
+  const auto f = fixture("bert_seqcls");
+  exporting::ExportOptions eo = options_for(f, "bert_batch2.mlpackage");
+  eo.shapes.batch_size = 2;
+  exporting::ExportResult r = exporting::export_model(eo, coreml);
+  check_report(r, "bert_seqcls batch 2");
+  for (const auto& t : r.plan.types) CHECK(t.shape == ir::Shape{2, 16});
+  const auto s = coreml::summarize_mlpackage(eo.output);
+  REQUIRE(s.outputs.size() == 1);
+  CHECK(s.outputs[0].name == "logits");
+  CHECK(s.outputs[0].type == "MultiArray FLOAT32 [2, 3]");
+  fs::remove_all(eo.output);
+}
+
+TEST_CASE("CLI: the export log names plugin and task; plugins list shows the nine families") {
+  if (!testing::hf_fixtures_available()) return;
+  auto run = [](const std::string& args) {
+    std::string out;
+    FILE* pipe = popen((std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1").c_str(), "r");
+    REQUIRE(pipe);
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+    int status = pclose(pipe);
+    return std::make_pair(WEXITSTATUS(status), out);
+  };
+  const fs::path out = scratch() / "cli_tokcls.mlpackage";
+  // No --shape, no --sequence-length, no --task (the fixture's config.json
+  // has no architectures: the class comes from the trace).
+  auto [code, text] = run(fmt::format("coreml '{}' -o '{}' --overwrite",
+                                      (testing::hf_fixtures_dir() / "mobilebert_tokcls").string(), out.string()));
+  CHECK_MESSAGE(code == 0, text);
+  CHECK_MESSAGE(text.find("plugin mobilebert, task token-classification (MobileBertForTokenClassification)") !=
+                    std::string::npos,
+                text);
+  CHECK_MESSAGE(text.find("validation: PASS") != std::string::npos, text);
+  fs::remove_all(out);
+  auto [lcode, list] = run("plugins list");
+  CHECK(lcode == 0);
+  for (const char* fam : {"bert", "distilbert", "mobilebert", "gpt2", "vit", "convnext", "cvt", "mobilevit", "segformer"})
+    CHECK_MESSAGE(list.find(fmt::format("\n{} ", fam)) != std::string::npos, fam << "\n" << list);
 }
