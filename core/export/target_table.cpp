@@ -25,21 +25,9 @@ std::string value_or_empty(const std::map<std::string, std::string>& map, const 
   return it == map.end() ? std::string() : it->second;
 }
 
-void write_coreml(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
-  coreml::CoreMLOptions o;
-  auto target = coreml::parse_target(options.os_target);
-  if (!target) throw std::runtime_error(fmt::format("--target {}: expected iOS15, iOS16, iOS17 or iOS18", options.os_target));
-  o.target = *target;
-  auto precision = coreml::parse_precision(options.quantize);
-  if (!precision) throw std::runtime_error(fmt::format("--quantize {}: the ML Program writer supports float32 and float16", options.quantize));
-  o.precision = *precision;
-  o.overwrite = options.overwrite;
-  o.metadata.author = value_or_empty(options.metadata, "author");
-  o.metadata.license = value_or_empty(options.metadata, "license");
-  o.metadata.version = value_or_empty(options.metadata, "version");
-  o.metadata.short_description = value_or_empty(options.metadata, "description");
-  for (const auto& [key, value] : options.metadata)
-    if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+// Descriptions, image inputs and the classifier (both Core ML writers).
+template <class CoreMLLike>
+void set_task_options(const TargetOptions& options, CoreMLLike& o) {
   o.input_descriptions = options.input_descriptions;
   o.output_descriptions = options.output_descriptions;
   for (const auto& [name, image] : options.image_inputs) {
@@ -58,6 +46,24 @@ void write_coreml(const ir::Graph& graph, const TargetOptions& options, const st
     c.labels = options.classifier->labels;
     o.classifier = c;
   }
+}
+
+void write_coreml(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
+  coreml::CoreMLOptions o;
+  auto target = coreml::parse_target(options.os_target);
+  if (!target) throw std::runtime_error(fmt::format("--target {}: expected iOS15, iOS16, iOS17 or iOS18", options.os_target));
+  o.target = *target;
+  auto precision = coreml::parse_precision(options.quantize);
+  if (!precision) throw std::runtime_error(fmt::format("--quantize {}: the ML Program writer supports float32 and float16", options.quantize));
+  o.precision = *precision;
+  o.overwrite = options.overwrite;
+  o.metadata.author = value_or_empty(options.metadata, "author");
+  o.metadata.license = value_or_empty(options.metadata, "license");
+  o.metadata.version = value_or_empty(options.metadata, "version");
+  o.metadata.short_description = value_or_empty(options.metadata, "description");
+  for (const auto& [key, value] : options.metadata)
+    if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  set_task_options(options, o);
   coreml::write_mlpackage(graph, o, out);
 }
 
@@ -74,6 +80,7 @@ void write_coreml_legacy(const ir::Graph& graph, const TargetOptions& options, c
   o.metadata.short_description = value_or_empty(options.metadata, "description");
   for (const auto& [key, value] : options.metadata)
     if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  set_task_options(options, o);
   coreml::write_mlmodel(graph, o, out);
 }
 
