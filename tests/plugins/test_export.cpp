@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sys/wait.h>
 #include <filesystem>
 #include <fstream>
@@ -52,6 +53,13 @@ fs::path scratch() {
     return d;
   }();
   return dir;
+}
+
+// Without the fixtures the whole executable is a meson SKIP (exit 77), not a pass.
+void require_fixtures() {
+  if (testing::hf_fixtures_available()) return;
+  std::cerr << testing::hf_fixtures_missing_message() << "\n";
+  std::exit(77);
 }
 
 bool is_text(const testing::FixtureInfo& f) { return f.inputs.front().name == "input_ids"; }
@@ -140,10 +148,7 @@ void check_report(const exporting::ExportResult& r, const std::string& what) {
 }  // namespace
 
 TEST_CASE("every HF fixture exports with its plugin task and validates (float32 and float16)") {
-  if (!testing::hf_fixtures_available()) {
-    MESSAGE(testing::hf_fixtures_missing_message());
-    return;
-  }
+  require_fixtures();
   const auto& coreml = exporting::find_target("coreml");
   for (const auto& f : testing::load_fixture_index()) {
     CAPTURE(f.name);
@@ -238,7 +243,7 @@ TEST_CASE("every HF fixture exports with its plugin task and validates (float32 
 }
 
 TEST_CASE("semantic segmentation: --no-upsample gives argmax of the reference logits; --no-argmax the logits") {
-  if (!testing::hf_fixtures_available()) return;
+  require_fixtures();
   const auto& coreml = exporting::find_target("coreml");
   for (const auto& f : testing::load_fixture_index()) {
     if (f.task != "semantic-segmentation") continue;
@@ -273,7 +278,7 @@ TEST_CASE("semantic segmentation: --no-upsample gives argmax of the reference lo
 }
 
 TEST_CASE("options: --image-input tensor, --no-attention-mask, batch size 2, TFLite NHWC with folded normalization") {
-  if (!testing::hf_fixtures_available()) return;
+  require_fixtures();
   const auto fixtures = testing::load_fixture_index();
   auto fixture = [&](const std::string& name) {
     auto it = std::find_if(fixtures.begin(), fixtures.end(), [&](const auto& f) { return f.name == name; });
@@ -327,7 +332,7 @@ TEST_CASE("options: --image-input tensor, --no-attention-mask, batch size 2, TFL
 }
 
 TEST_CASE("plugin defaults: sequence length clamped to max_position_embeddings, batch size 2") {
-  if (!testing::hf_fixtures_available()) return;
+  require_fixtures();
   const auto fixtures = testing::load_fixture_index();
   auto fixture = [&](const std::string& name) {
     auto it = std::find_if(fixtures.begin(), fixtures.end(), [&](const auto& f) { return f.name == name; });
@@ -367,7 +372,7 @@ TEST_CASE("plugin defaults: sequence length clamped to max_position_embeddings, 
 }
 
 TEST_CASE("CLI: the export log names plugin and task; plugins list shows the nine families") {
-  if (!testing::hf_fixtures_available()) return;
+  require_fixtures();
   auto run = [](const std::string& args) {
     std::string out;
     FILE* pipe = popen((std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1").c_str(), "r");
@@ -392,4 +397,28 @@ TEST_CASE("CLI: the export log names plugin and task; plugins list shows the nin
   CHECK(lcode == 0);
   for (const char* fam : {"bert", "distilbert", "mobilebert", "gpt2", "vit", "convnext", "cvt", "mobilevit", "segformer"})
     CHECK_MESSAGE(list.find(fmt::format("\n{} ", fam)) != std::string::npos, fam << "\n" << list);
+}
+
+TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, heads, labels metadata") {
+  require_fixtures();
+  const auto& tflite_target = exporting::find_target("tflite");
+  for (const auto& f : testing::load_fixture_index()) {
+    CAPTURE(f.name);
+    const TaskSpec& task = task_for(f);
+    exporting::ExportOptions eo = options_for(f, f.name + ".tflite");
+    exporting::ExportResult r = exporting::export_model(eo, tflite_target);
+    check_report(r, f.name + " tflite float32");
+    const ir::Graph back = tflite::read_tflite(eo.output);
+    REQUIRE(back.inputs().size() == f.inputs.size());
+    if (!is_text(f)) {
+      const auto& s = f.inputs[0].shape;
+      CHECK(back.inputs()[0]->type.shape == ir::Shape{s[0], s[2], s[3], s[1]});
+      CHECK(back.inputs()[0]->type.dtype == ir::DType::F32);
+    }
+    CHECK(back.output_names() == task.output_names);
+    if (task.outputs[0].head == OutputHead::Classifier)
+      CHECK(nlohmann::json::parse(back.metadata.at("labels")).get<std::vector<std::string>>() == labels_of(f));
+    CHECK(back.metadata.at("description") == task.description);
+    fs::remove(eo.output);
+  }
 }
