@@ -296,6 +296,24 @@ TEST_CASE("options: --image-input tensor, --no-attention-mask, batch size 2, TFL
     REQUIRE(s.inputs.size() == 1);
     CHECK(s.inputs[0].type == "MultiArray FLOAT32 [1, 3, 32, 32]");
   }
+  SUBCASE("--image-input tensor --fold-normalization: a float tensor of pixel values 0..255") {
+    const auto f = fixture("convnext_imgcls");
+    exporting::ExportOptions eo = options_for(f, "convnext_fold.mlpackage");
+    eo.heads.image_input = "tensor";
+    eo.heads.fold_normalization = true;
+    check_report(exporting::export_model(eo, coreml), "convnext_imgcls --image-input tensor --fold-normalization");
+    const auto s = coreml::summarize_mlpackage(eo.output);
+    REQUIRE(s.inputs.size() == 1);
+    CHECK(s.inputs[0].type == "MultiArray FLOAT32 [1, 3, 64, 64]");
+    const auto ref = testing::load_reference(f, testing::reference_files(f).front());
+    const auto got = runtime::run(coreml::read_mlpackage(eo.output), {to_pixels(f, ref.inputs[0])});
+    ir::Tensor probs;
+    for (size_t i = 0; i < got.size(); ++i)
+      if (got[i].numel() == 10 && ir::is_float(got[i].dtype())) probs = got[i];
+    REQUIRE(probs.numel() == 10);
+    const auto c = testing::compare_tensors(probs.reshaped({1, 10}), softmax_last(ref.outputs[0]), 1e-4);
+    CHECK_MESSAGE(c.ok, c.message);
+  }
   SUBCASE("--no-attention-mask drops the input for MobileBERT, refused for BERT") {
     const auto f = fixture("mobilebert_seqcls");
     exporting::ExportOptions eo = options_for(f, "mobilebert_nomask.mlpackage");
