@@ -144,35 +144,80 @@ std::map<std::string, size_t> op_histogram(const ir::Graph& graph) {
   return histogram;
 }
 
-ExportResult export_model(const ExportOptions& options, const Target& target) {
-  ExportResult result;
-  ModelSource source = open_model_source(options.model);
+namespace {
+
+// The front half shared by export and validation of an existing file: the
+// model translated for the plan, with the task's heads applied.
+struct PreparedModel {
+  ModelSource source;
+  std::vector<std::string> trace_inputs;
+  frontend::TorchScriptModel model;
+  TargetOptions target_options;
+};
+
+PreparedModel prepare(const ExportOptions& options, const Target& target, ExportResult& result) {
+  PreparedModel p{open_model_source(options.model), {}, {}, options.target};
   const auto& modes = target.quantize_modes;
   if (std::find(modes.begin(), modes.end(), options.target.quantize) == modes.end())
     throw std::runtime_error(fmt::format("--quantize {}: not supported for {} (choose one of: {})",
                                          options.target.quantize, target.name, fmt::join(modes, ", ")));
-
-  auto start = Clock::now();
-  say(options.progress, fmt::format("loading {}", source.model_pt.string()));
-  std::vector<std::string> trace_inputs = frontend::torchscript_input_names(source.model_pt);
-  result.plan = plan_inputs(trace_inputs, options.shapes, options.task, source);
+  say(options.progress, fmt::format("loading {}", p.source.model_pt.string()));
+  p.trace_inputs = frontend::torchscript_input_names(p.source.model_pt);
+  result.plan = plan_inputs(p.trace_inputs, options.shapes, options.task, p.source);
   frontend::TorchScriptOptions fopts;
   for (size_t i = 0; i < result.plan.names.size(); ++i) {
     fopts.input_shapes[result.plan.names[i]] = result.plan.types[i].shape;
     fopts.input_dtypes[result.plan.names[i]] = result.plan.types[i].dtype;
   }
   fopts.extra_converters = options.quirks;
-  frontend::TorchScriptModel model = frontend::load_torchscript(source.model_pt, fopts);
-  ir::Graph& graph = model.graph;
+  p.model = frontend::load_torchscript(p.source.model_pt, fopts);
+  ir::Graph& graph = p.model.graph;
   if (options.task && options.task->output_names.size() == graph.outputs().size()) {
     for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);
   }
-  TargetOptions target_options = options.target;
   if (options.task && !options.task->outputs.empty()) {
-    result.applied = apply_task(graph, *options.task, source, options.heads, target.name, target_options);
+    result.applied = apply_task(graph, *options.task, p.source, options.heads, target.name, p.target_options);
   } else if (!options.heads.attention_mask) {
     throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
   }
+  return p;
+}
+
+// Reads the written file back and compares it with LibTorch on the plan's inputs.
+void validate_written(const ExportOptions& options, const Target& target, const PreparedModel& p,
+                      ExportResult& result) {
+  auto start = Clock::now();
+  say(options.progress, fmt::format("validating {} against LibTorch", options.output.string()));
+  ir::Graph exported = target.read(options.output);
+  ir::verify(exported);
+  std::vector<ir::Tensor> inputs = options.validation.inputs
+                                       ? inputs_from_file(result.plan, *options.validation.inputs)
+                                       : example_inputs(result.plan, p.source);
+  const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
+  if (applied && applied->ones_input) {
+    // The export feeds this input as all ones; so does the original here.
+    for (size_t i = 0; i < result.plan.names.size(); ++i)
+      if (result.plan.names[i] == *applied->ones_input) {
+        ir::Tensor ones = ir::Tensor::zeros(ir::DType::F32, inputs[i].shape());
+        std::fill_n(ones.mutable_as<float>(), ones.numel(), 1.f);
+        inputs[i] = ones.cast(inputs[i].dtype());
+      }
+  }
+  ValidationSettings settings = options.validation;
+  if (options.task && !settings.atol) settings.float16_tolerance = options.task->float16_tolerance;
+  bool float16 = options.target.quantize == "float16" || uses_float16(exported);
+  result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported, settings,
+                                        float16, applied);
+  result.phases.push_back({"validate", seconds_since(start)});
+}
+
+}  // namespace
+
+ExportResult export_model(const ExportOptions& options, const Target& target) {
+  ExportResult result;
+  auto start = Clock::now();
+  PreparedModel p = prepare(options, target, result);
+  ir::Graph& graph = p.model.graph;
   result.phases.push_back({"load+translate", seconds_since(start)});
 
   start = Clock::now();
@@ -185,56 +230,18 @@ ExportResult export_model(const ExportOptions& options, const Target& target) {
 
   start = Clock::now();
   say(options.progress, fmt::format("writing {}", options.output.string()));
-  target.write(graph, target_options, options.output);
+  target.write(graph, p.target_options, options.output);
   result.phases.push_back({"serialize", seconds_since(start)});
 
-  if (options.validate) {
-    start = Clock::now();
-    say(options.progress, "validating the written file against LibTorch");
-    ir::Graph exported = target.read(options.output);
-    ir::verify(exported);
-    std::vector<ir::Tensor> inputs = options.validation.inputs
-                                         ? inputs_from_file(result.plan, *options.validation.inputs)
-                                         : example_inputs(result.plan, source);
-    const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
-    if (applied && applied->ones_input) {
-      // The export feeds this input as all ones; so does the original here.
-      for (size_t i = 0; i < result.plan.names.size(); ++i)
-        if (result.plan.names[i] == *applied->ones_input) {
-          ir::Tensor ones = ir::Tensor::zeros(ir::DType::F32, inputs[i].shape());
-          std::fill_n(ones.mutable_as<float>(), ones.numel(), 1.f);
-          inputs[i] = ones.cast(inputs[i].dtype());
-        }
-    }
-    ValidationSettings settings = options.validation;
-    if (options.task && !settings.atol) settings.float16_tolerance = options.task->float16_tolerance;
-    result.report = compare_with_original(source.model_pt, trace_inputs, result.plan, inputs, exported, settings,
-                                          options.target.quantize == "float16", applied);
-    result.phases.push_back({"validate", seconds_since(start)});
-  }
+  if (options.validate) validate_written(options, target, p, result);
   return result;
 }
 
-validate::ValidationReport validate_export(const fs::path& model, const fs::path& exported_file,
-                                           const ValidationSettings& settings, const std::string& precision,
-                                           const Progress& progress) {
-  ModelSource source = open_model_source(model);
-  const Target& target = target_for_file(exported_file);
-  say(progress, fmt::format("reading {}", exported_file.string()));
-  ir::Graph exported = target.read(exported_file);
-  ir::verify(exported);
-  std::vector<std::string> trace_inputs = frontend::torchscript_input_names(source.model_pt);
-  InputPlan plan;
-  for (const ir::Value* in : exported.inputs()) {
-    plan.names.push_back(in->name);
-    ir::DType dtype = ir::is_float(in->type.dtype) ? ir::DType::F32 : ir::DType::I64;
-    plan.types.push_back({dtype, in->type.shape});
-  }
-  std::vector<ir::Tensor> inputs =
-      settings.inputs ? inputs_from_file(plan, *settings.inputs) : example_inputs(plan, source);
-  bool float16 = precision == "float16" || (precision.empty() && uses_float16(exported));
-  say(progress, "running the original with LibTorch and the export with the reference interpreter");
-  return compare_with_original(source.model_pt, trace_inputs, plan, inputs, exported, settings, float16);
+ExportResult validate_existing(const ExportOptions& options, const Target& target) {
+  ExportResult result;
+  PreparedModel p = prepare(options, target, result);
+  validate_written(options, target, p, result);
+  return result;
 }
 
 }  // namespace exporters::exporting

@@ -58,11 +58,10 @@ struct ExportResult {
 
 ExportResult export_model(const ExportOptions& options, const Target& target);
 
-// Validates an already written file against the original model: inputs
-// come from the file's own input shapes.
-validate::ValidationReport validate_export(const std::filesystem::path& model, const std::filesystem::path& exported,
-                                           const ValidationSettings& settings, const std::string& precision,
-                                           const Progress& progress = {});
+// Validates an already written file (options.output) made with the same
+// options (plugin task, heads, shapes): the original is translated again to
+// learn what the heads and inputs look like, then compared as after an export.
+ExportResult validate_existing(const ExportOptions& options, const Target& target);
 
 std::map<std::string, size_t> op_histogram(const ir::Graph& graph);
 

@@ -17,6 +17,14 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
       ->required()
       ->check(CLI::ExistingPath);
   cmd->add_option("-o,--output", options.output, "Output path")->required();
+  add_task_options(cmd, options);
+  cmd->add_flag("--no-validate", options.no_validate,
+                "Skip the numerical check of the written file against the original model");
+  cmd->add_flag("--overwrite", options.overwrite, "Replace an existing output");
+  cmd->add_flag("--profile", options.profile, "Print the time of each phase");
+}
+
+void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_option("--task", options.task, "HF class or task to export (default: config.json's architectures)");
   cmd->add_option("--shape", options.shapes, "Fix an input's shape, NAME=d0,d1,... (repeatable)")
       ->type_name("NAME=DIMS")
@@ -25,8 +33,6 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
                   "Sequence length of text inputs (default: the plugin's)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--batch-size", options.batch_size, "Batch size (default 1)")->check(CLI::PositiveNumber);
-  cmd->add_flag("--no-validate", options.no_validate,
-                "Skip the numerical check of the written file against the original model");
   cmd->add_option("--inputs", options.inputs,
                   "Validation inputs as .safetensors (input.<name> tensors; default: the model's example "
                   "inputs or generated ones)")
@@ -49,8 +55,6 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_flag("--fold-normalization", options.fold_normalization,
                 "Image tensor inputs (TFLite, or --image-input tensor) take pixel values 0..255 and the model "
                 "applies the preprocessor's rescaling and normalisation");
-  cmd->add_flag("--overwrite", options.overwrite, "Replace an existing output");
-  cmd->add_flag("--profile", options.profile, "Print the time of each phase");
 }
 
 namespace {
@@ -170,6 +174,11 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
              plugin.task ? fmt::format(", task {} ({})", plugin.task->task, plugin.task->hf_class)
                          : std::string(plugin.plugin_name.empty() ? "" : ", no task for this class: inputs from --shape"));
 
+  if (options.validate_only) {
+    exporting::ExportResult result = exporting::validate_existing(eo, target);
+    fmt::print("{}", result.report->to_string());
+    return result.report->pass() ? 0 : kExitFailure;
+  }
   exporting::ExportResult result = exporting::export_model(eo, target);
 
   fmt::print("wrote {} ({} ops", options.output, result.op_count);

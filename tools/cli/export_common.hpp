@@ -33,10 +33,14 @@ struct ExportCommandOptions {
   bool no_argmax = false;           // --no-argmax (semantic segmentation)
   std::string image_input = "image";  // --image-input image|tensor (Core ML)
   bool fold_normalization = false;  // --fold-normalization (image tensors take pixels 0..255)
+  bool validate_only = false;       // `exporters validate`: `output` exists, compare it only
 };
 
 // Options both export commands take (model, output, shapes, validation...).
 void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options);
+// The task, shape, head and validation options, which `exporters validate`
+// takes too so it can rebuild what an export with them did.
+void add_task_options(CLI::App* cmd, ExportCommandOptions& options);
 
 // Runs the export and prints the report; returns the exit code.
 int run_export_command(const ExportCommandOptions& options, const GlobalOptions& global);

@@ -6,6 +6,7 @@
 
 #include "cli/command.hpp"
 #include "core/backends/coreml/coreml.hpp"
+#include "core/backends/coreml/neuralnetwork/nn_model.hpp"
 #include "core/backends/tflite/tflite.hpp"
 
 namespace exporters::cli {
@@ -21,8 +22,10 @@ int run_inspect(const InspectOptions& options, const GlobalOptions&) {
   const std::string ext = file.extension().string();
   if (ext == ".tflite") {
     fmt::print("{}", tflite::format_summary(tflite::summarize_tflite(file)));
-  } else if (ext == ".mlpackage" || ext == ".mlmodel") {
+  } else if (ext == ".mlpackage") {
     fmt::print("{}", coreml::format_summary(coreml::summarize_mlpackage(file)));
+  } else if (ext == ".mlmodel") {
+    fmt::print("{}", coreml::format_summary(coreml::summarize_mlmodel(file)));
   } else {
     throw CommandError(fmt::format("{}: unknown file type (expected .mlpackage, .mlmodel or .tflite)", file.string()));
   }
