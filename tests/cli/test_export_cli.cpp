@@ -1,0 +1,134 @@
+// The exporters CLI end to end on models the project generates itself
+// (tools/model_generator: BERT, GPT-2 and ViT computations traced with
+// python3-torch): export, validate against LibTorch, inspect, and the
+// errors a user meets first.
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <doctest/doctest.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+Run exporters(const std::string& args) {
+  std::string command = std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1";
+  Run run;
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+  int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string model(const std::string& family) { return std::string(OWN_MODELS_DIR) + "/own_" + family; }
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "exporters-cli-XXXXXX").string();
+    path = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& name) const { return (path / name).string(); }
+};
+
+}  // namespace
+
+TEST_CASE("coreml export of a BERT classifier validates, and validate agrees on the written file") {
+  TempDir tmp;
+  Run run = exporters("coreml " + model("bert") + " -o " + (tmp / "bert.mlpackage"));
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "plugin bert"));
+  CHECK(contains(run.output, "classLabel"));
+  CHECK(contains(run.output, "validation: PASS"));
+  CHECK(fs::exists(tmp.path / "bert.mlpackage" / "Manifest.json"));
+
+  Run check = exporters("validate " + model("bert") + " " + (tmp / "bert.mlpackage"));
+  INFO(check.output);
+  CHECK(check.exit_code == 0);
+  CHECK(contains(check.output, "validation: PASS"));
+
+  // The same file is not an export of another model: validation must fail.
+  Run wrong = exporters("validate " + model("gpt2") + " " + (tmp / "bert.mlpackage"));
+  INFO(wrong.output);
+  CHECK(wrong.exit_code != 0);
+}
+
+TEST_CASE("an existing output is replaced only with --overwrite, and nothing half-written is left") {
+  TempDir tmp;
+  std::string out = tmp / "bert.mlpackage";
+  REQUIRE(exporters("coreml " + model("bert") + " -o " + out + " --no-validate").exit_code == 0);
+  Run again = exporters("coreml " + model("bert") + " -o " + out + " --no-validate");
+  CHECK(again.exit_code != 0);
+  CHECK(contains(again.output, "--overwrite"));
+  CHECK(exporters("coreml " + model("bert") + " -o " + out + " --no-validate --overwrite").exit_code == 0);
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(tmp.path)) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 1);  // no temporary siblings
+}
+
+TEST_CASE("tflite float16 export of a ViT classifier validates and inspects") {
+  TempDir tmp;
+  Run run = exporters("tflite " + model("vit") + " -o " + (tmp / "vit.tflite") + " --quantize float16");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "validation: PASS"));
+  Run info = exporters("inspect " + (tmp / "vit.tflite"));
+  INFO(info.output);
+  CHECK(info.exit_code == 0);
+  CHECK(contains(info.output, "pixel_values"));
+  CHECK(contains(info.output, "DEQUANTIZE"));
+}
+
+TEST_CASE("legacy NeuralNetwork export of GPT-2 validates and inspects") {
+  TempDir tmp;
+  Run run = exporters("coreml --legacy " + model("gpt2") + " -o " + (tmp / "gpt2.mlmodel") + " --sequence-length 16");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "validation: PASS"));
+  Run info = exporters("inspect " + (tmp / "gpt2.mlmodel"));
+  INFO(info.output);
+  CHECK(contains(info.output, "neuralNetwork"));
+  CHECK(contains(info.output, "input_ids"));
+}
+
+TEST_CASE("bad inputs give one clear error and a non-zero exit") {
+  TempDir tmp;
+  Run shape = exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape input_ids=1,x");
+  CHECK(shape.exit_code != 0);
+  CHECK(contains(shape.output, "--shape 'input_ids=1,x'"));
+  Run unknown = exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape pixels=1,3");
+  CHECK(unknown.exit_code != 0);
+  CHECK(contains(unknown.output, "no input 'pixels'"));
+
+  fs::create_directories(tmp.path / "broken");
+  std::ofstream(tmp.path / "broken" / "model.pt") << "this is not a TorchScript archive";
+  Run broken = exporters("coreml " + (tmp / "broken") + " -o " + (tmp / "y.mlpackage") + " --shape x=1,2");
+  CHECK(broken.exit_code != 0);
+  CHECK(contains(broken.output, "model.pt"));
+  CHECK_FALSE(fs::exists(tmp.path / "y.mlpackage"));
+
+  Run inspect = exporters("inspect " + (tmp / "broken") + "/model.pt");
+  CHECK(inspect.exit_code != 0);
+  CHECK(contains(inspect.output, "unknown file type"));
+}
