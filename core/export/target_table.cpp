@@ -48,6 +48,18 @@ void set_task_options(const TargetOptions& options, CoreMLLike& o) {
   }
 }
 
+// --author/--license/--version/--description plus user-defined keys.
+coreml::ModelMetadata coreml_metadata(const TargetOptions& options) {
+  coreml::ModelMetadata m;
+  m.author = value_or_empty(options.metadata, "author");
+  m.license = value_or_empty(options.metadata, "license");
+  m.version = value_or_empty(options.metadata, "version");
+  m.short_description = value_or_empty(options.metadata, "description");
+  for (const auto& [key, value] : options.metadata)
+    if (!is_standard_key(key)) m.user_defined[key] = value;
+  return m;
+}
+
 void write_coreml(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
   coreml::CoreMLOptions o;
   auto target = coreml::parse_target(options.os_target);
@@ -57,12 +69,7 @@ void write_coreml(const ir::Graph& graph, const TargetOptions& options, const st
   if (!precision) throw std::runtime_error(fmt::format("--quantize {}: the ML Program writer supports float32 and float16", options.quantize));
   o.precision = *precision;
   o.overwrite = options.overwrite;
-  o.metadata.author = value_or_empty(options.metadata, "author");
-  o.metadata.license = value_or_empty(options.metadata, "license");
-  o.metadata.version = value_or_empty(options.metadata, "version");
-  o.metadata.short_description = value_or_empty(options.metadata, "description");
-  for (const auto& [key, value] : options.metadata)
-    if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  o.metadata = coreml_metadata(options);
   set_task_options(options, o);
   coreml::write_mlpackage(graph, o, out);
 }
@@ -74,12 +81,7 @@ void write_coreml_legacy(const ir::Graph& graph, const TargetOptions& options, c
     throw std::runtime_error(fmt::format("--quantize {}: the NeuralNetwork writer supports float32 and float16", options.quantize));
   o.precision = *precision;
   o.overwrite = options.overwrite;
-  o.metadata.author = value_or_empty(options.metadata, "author");
-  o.metadata.license = value_or_empty(options.metadata, "license");
-  o.metadata.version = value_or_empty(options.metadata, "version");
-  o.metadata.short_description = value_or_empty(options.metadata, "description");
-  for (const auto& [key, value] : options.metadata)
-    if (!is_standard_key(key)) o.metadata.user_defined[key] = value;
+  o.metadata = coreml_metadata(options);
   set_task_options(options, o);
   coreml::write_mlmodel(graph, o, out);
 }
