@@ -11,6 +11,7 @@
 #include "core/io/safetensors.hpp"
 #include "core/passes/passes.hpp"
 #include "core/runtime/interpreter.hpp"
+#include "core/validate/litert_runner.hpp"
 #include "core/validate/torch_runner.hpp"
 
 namespace fs = std::filesystem;
@@ -40,8 +41,9 @@ bool uses_float16(const ir::Graph& graph) {
 // interpreter on the same inputs, and compares output by output.
 validate::ValidationReport compare_with_original(const fs::path& model_pt, const std::vector<std::string>& trace_inputs,
                                                  const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
-                                                 const ir::Graph& exported, const ValidationSettings& settings,
-                                                 bool float16, const AppliedTask* applied = nullptr) {
+                                                 const ir::Graph& exported, const fs::path& exported_file,
+                                                 const ValidationSettings& settings, bool float16,
+                                                 const AppliedTask* applied = nullptr) {
   // LibTorch takes the inputs in forward()'s order.
   std::vector<ir::Tensor> torch_inputs;
   for (const auto& name : trace_inputs) {
@@ -76,7 +78,16 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
                                            ir::shape_to_string(in->type.shape), ir::shape_to_string(t.shape())));
     export_inputs.push_back(t.dtype() == in->type.dtype ? t : t.cast(in->type.dtype));
   }
-  std::vector<ir::Tensor> actual = runtime::run(exported, export_inputs);
+  std::vector<ir::Tensor> actual;
+  if (settings.runtime == "litert") {
+    if (exported_file.extension() != ".tflite")
+      throw std::runtime_error(fmt::format("--runtime litert: {} is not a .tflite file", exported_file.string()));
+    std::vector<std::string> names;
+    for (const ir::Value* in : exported.inputs()) names.push_back(in->name);
+    actual = validate::run_litert(exported_file, names, export_inputs, exported.output_names());
+  } else {
+    actual = runtime::run(exported, export_inputs);
+  }
   if (applied) {
     // Match outputs by name: a Core ML classifier returns classLabel (the
     // index of the most probable class) and probabilities in place of the
@@ -206,8 +217,8 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   ValidationSettings settings = options.validation;
   if (options.task && !settings.atol) settings.float16_tolerance = options.task->float16_tolerance;
   bool float16 = options.target.quantize == "float16" || uses_float16(exported);
-  result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported, settings,
-                                        float16, applied);
+  result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
+                                        options.output, settings, float16, applied);
   result.phases.push_back({"validate", seconds_since(start)});
 }
 

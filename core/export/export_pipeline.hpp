@@ -32,6 +32,7 @@ struct ValidationSettings {
   std::optional<std::filesystem::path> dump_dir;  // writes expected.safetensors / actual.safetensors
   std::optional<double> atol;                     // overrides the precision's default
   double float16_tolerance = 1e-2;                // relative to each output's max magnitude
+  std::string runtime = "interpreter";            // or "litert": run .tflite files with the real TFLite runtime
 };
 
 struct ExportOptions {

@@ -100,6 +100,20 @@ TEST_CASE("tflite float16 export of a ViT classifier validates and inspects") {
   CHECK(contains(info.output, "DEQUANTIZE"));
 }
 
+TEST_CASE("validate --runtime litert runs the .tflite file in the real TFLite runtime") {
+  TempDir tmp;
+  REQUIRE(exporters("tflite " + model("bert") + " -o " + (tmp / "bert.tflite") + " --sequence-length 16 --no-validate")
+              .exit_code == 0);
+  Run lite = exporters("validate " + model("bert") + " " + (tmp / "bert.tflite") +
+                       " --sequence-length 16 --runtime litert");
+  INFO(lite.output);
+  CHECK(lite.exit_code == 0);
+  CHECK(contains(lite.output, "validation: PASS"));
+  Run coreml = exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --runtime litert");
+  CHECK(coreml.exit_code == 2);
+  CHECK(contains(coreml.output, "only .tflite files"));
+}
+
 TEST_CASE("legacy NeuralNetwork export of GPT-2 validates and inspects") {
   TempDir tmp;
   Run run = exporters("coreml --legacy " + model("gpt2") + " -o " + (tmp / "gpt2.mlmodel") + " --sequence-length 16");

@@ -40,6 +40,10 @@ void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_option("--atol", options.atol,
                   "Allowed error, scaled by max(1, |output|) (default 1e-4 for float32, 1e-2 relative for float16)")
       ->check(CLI::PositiveNumber);
+  cmd->add_option("--runtime", options.runtime,
+                  "What runs the written file for validation: our reference 'interpreter' (default) or, for "
+                  ".tflite files, 'litert', the real TFLite runtime under Node.js (tools/litert)")
+      ->check(CLI::IsMember({"interpreter", "litert"}));
   cmd->add_option("--dump-validation", options.dump_dir,
                   "Write expected.safetensors and actual.safetensors of the validation run to this folder");
   cmd->add_flag("--no-attention-mask", options.no_attention_mask,
@@ -146,6 +150,9 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   if (!options.inputs.empty()) eo.validation.inputs = options.inputs;
   if (!options.dump_dir.empty()) eo.validation.dump_dir = options.dump_dir;
   if (options.atol > 0) eo.validation.atol = options.atol;
+  eo.validation.runtime = options.runtime;
+  if (options.runtime == "litert" && options.target_format != "tflite")
+    throw CommandError("--runtime litert: only .tflite files run in LiteRT", kExitUsage);
   eo.heads.attention_mask = !options.no_attention_mask;
   eo.heads.upsample = !options.no_upsample;
   eo.heads.argmax = !options.no_argmax;

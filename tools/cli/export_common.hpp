@@ -33,6 +33,7 @@ struct ExportCommandOptions {
   bool no_argmax = false;           // --no-argmax (semantic segmentation)
   std::string image_input = "image";  // --image-input image|tensor (Core ML)
   bool fold_normalization = false;  // --fold-normalization (image tensors take pixels 0..255)
+  std::string runtime = "interpreter";  // --runtime interpreter|litert (validation of .tflite files)
   bool validate_only = false;       // `exporters validate`: `output` exists, compare it only
 };
 
