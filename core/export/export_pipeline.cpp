@@ -215,8 +215,14 @@ void validate_written(const ExportOptions& options, const Target& target, const 
       }
   }
   ValidationSettings settings = options.validation;
-  if (options.task && !settings.atol) settings.float16_tolerance = options.task->float16_tolerance;
-  bool float16 = options.target.quantize == "float16" || uses_float16(exported);
+  // Reduced-precision exports are held to the plugin's tolerance for that
+  // precision, relative to each output's scale.
+  const bool int8 = options.target.quantize == "dynamic-int8";
+  if (!settings.atol) {
+    if (options.task) settings.float16_tolerance = int8 ? options.task->int8_tolerance : options.task->float16_tolerance;
+    else if (int8) settings.float16_tolerance = TaskSpec{}.int8_tolerance;
+  }
+  bool float16 = int8 || options.target.quantize == "float16" || uses_float16(exported);
   result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
                                         options.output, settings, float16, applied);
   result.phases.push_back({"validate", seconds_since(start)});

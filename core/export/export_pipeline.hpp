@@ -31,7 +31,7 @@ struct ValidationSettings {
   std::optional<std::filesystem::path> inputs;    // --inputs X.safetensors
   std::optional<std::filesystem::path> dump_dir;  // writes expected.safetensors / actual.safetensors
   std::optional<double> atol;                     // overrides the precision's default
-  double float16_tolerance = 1e-2;                // relative to each output's max magnitude
+  double float16_tolerance = 1e-2;                // float16 / dynamic-int8 exports: relative to each output's max magnitude
   std::string runtime = "interpreter";            // or "litert": run .tflite files with the real TFLite runtime
 };
 

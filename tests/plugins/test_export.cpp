@@ -440,3 +440,21 @@ TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, 
     fs::remove(eo.output);
   }
 }
+
+TEST_CASE("every HF fixture to TFLite dynamic-int8 validates within its plugin's int8 tolerance") {
+  require_fixtures();
+  const auto& tflite_target = exporting::find_target("tflite");
+  for (const auto& f : testing::load_fixture_index()) {
+    CAPTURE(f.name);
+    const TaskSpec& task = task_for(f);
+    CHECK(task.int8_tolerance >= task.float16_tolerance);
+    exporting::ExportOptions eo = options_for(f, f.name + ".int8.tflite");
+    eo.target.quantize = "dynamic-int8";
+    exporting::ExportResult r = exporting::export_model(eo, tflite_target);
+    check_report(r, f.name + " tflite dynamic-int8");
+    // The bound the report used is the plugin's int8 tolerance.
+    for (const auto& o : r.report->outputs)
+      if (!o.exact_dtype) CHECK(o.allowed == doctest::Approx(task.int8_tolerance * std::max(1.0, o.expected_scale)));
+    fs::remove(eo.output);
+  }
+}

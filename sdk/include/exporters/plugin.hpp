@@ -56,6 +56,7 @@ struct TaskSpec {
   std::vector<std::string> output_names;
   int64_t default_sequence_length = 0;  // 0 = not a text model
   double float16_tolerance = 1e-2;      // relative to the output's max magnitude
+  double int8_tolerance = 5e-2;         // dynamic-int8 weights (TFLite), same measure
   // Added in the plugins issue; plugins built before leave them empty and
   // the host then applies no head.
   std::vector<OutputSpec> outputs;      // same order as output_names, with heads
