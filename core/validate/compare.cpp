@@ -66,7 +66,9 @@ std::string ValidationReport::to_string() const {
     if (!c.shape_ok) {
       out += fmt::format("  {:<28} shape mismatch  FAIL\n", c.name);
     } else if (c.exact_dtype) {
-      out += fmt::format("  {:<28} exact  mismatches {:<8}  {}\n", c.name, c.mismatches, c.pass ? "PASS" : "FAIL");
+      out += fmt::format("  {:<28} exact  mismatches {:<8}{} {}\n", c.name, c.mismatches,
+                         c.near_ties && c.mismatches ? " (all near ties of the reference's top classes)" : "",
+                         c.pass ? "PASS" : "FAIL");
     } else {
       out += fmt::format("  {:<28} max abs {:.3e}  max rel {:.3e}  allowed {:.3e}  {}\n", c.name, c.max_abs_error,
                          c.max_rel_error, c.allowed, c.pass ? "PASS" : "FAIL");

@@ -22,6 +22,7 @@ struct OutputComparison {
   double allowed = 0;          // the bound max_abs_error was held to
   bool exact_dtype = false;    // integer/bool outputs (argmax, class ids) must agree exactly
   int64_t mismatches = 0;      // for exact outputs
+  bool near_ties = false;      // every mismatch is a near tie of the reference's scores (reduced precision)
   bool shape_ok = true;
   bool pass = false;
 };

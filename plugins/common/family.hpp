@@ -62,6 +62,26 @@ inline TaskSpec task(std::string hf_class, std::string task_name, std::string de
   return t;
 }
 
+// A registrar that overrides the int8 tolerance of every task registered
+// through it, for families whose error under int8 weights needs more than
+// the default rule allows.
+class Int8ToleranceRegistrar : public PluginRegistrar {
+ public:
+  Int8ToleranceRegistrar(PluginRegistrar* host, double tolerance) : host_(host), tolerance_(tolerance) {}
+  void add_task(const TaskSpec& spec) override {
+    TaskSpec t = spec;
+    t.int8_tolerance = tolerance_;
+    host_->add_task(t);
+  }
+  void add_op_converter(const std::string& op_kind, frontend::OpConverter converter) override {
+    host_->add_op_converter(op_kind, std::move(converter));
+  }
+
+ private:
+  PluginRegistrar* host_;
+  double tolerance_;
+};
+
 // Output descriptions used by several families.
 inline OutputSpec last_hidden_state() {
   return out("last_hidden_state", "Hidden states of the last layer, one vector per token or patch");

@@ -6,10 +6,15 @@
 // processor flips the channel order), so the Core ML image input is BGR and no
 // mean/std normalisation applies (pixels scaled to [0, 1]). Float16
 // tolerance 2e-2: batch-normed convolutions around small transformers, with
-// SiLU activations unbounded above.
+// SiLU activations unbounded above. Int8 tolerance 0.2: LiteRT's hybrid
+// kernels quantize every activation row to int8 as well as the weights, and
+// through MobileViT's conv/transformer stages that gives 0.12 of the output's
+// scale on the fixtures (0.08 with weights alone).
 namespace {
 using namespace exporters::plugins;
-void register_mobilevit(exporters::PluginRegistrar* r) {
+void register_mobilevit(exporters::PluginRegistrar* host) {
+  Int8ToleranceRegistrar registrar(host, 0.2);
+  exporters::PluginRegistrar* r = &registrar;
   add_vision_tasks(r, "MobileViT", "MobileViT",
                    {out("last_hidden_state", "Feature map of the last stage [batch, channels, h, w]"),
                     pooler_output()},

@@ -441,7 +441,7 @@ TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, 
   }
 }
 
-TEST_CASE("every HF fixture to TFLite dynamic-int8 validates within its plugin's int8 tolerance") {
+TEST_CASE("every HF fixture to TFLite dynamic-int8 validates in LiteRT within its plugin's int8 tolerance") {
   require_fixtures();
   const auto& tflite_target = exporting::find_target("tflite");
   for (const auto& f : testing::load_fixture_index()) {
@@ -450,6 +450,7 @@ TEST_CASE("every HF fixture to TFLite dynamic-int8 validates within its plugin's
     CHECK(task.int8_tolerance >= task.float16_tolerance);
     exporting::ExportOptions eo = options_for(f, f.name + ".int8.tflite");
     eo.target.quantize = "dynamic-int8";
+    eo.validation.runtime = "litert";  // the real TFLite runtime's hybrid int8 kernels
     exporting::ExportResult r = exporting::export_model(eo, tflite_target);
     check_report(r, f.name + " tflite dynamic-int8");
     // The bound the report used is the plugin's int8 tolerance.
