@@ -168,10 +168,9 @@ TEST_CASE("every HF fixture exports with its plugin task and validates (float32 
     const coreml::ModelSummary s = coreml::summarize_mlpackage(eo.output);
     CHECK(s.short_description == task.description);
     for (const auto& in : s.inputs) CHECK_MESSAGE(!in.description.empty(), "input " << in.name);
-    // classLabel: the Core ML writer does not describe the classifier's label
-    // output yet (CoreMLOptions has no key for it); every other output is described.
+    // Every output is described, the classifier's classLabel included.
     for (const auto& out : s.outputs)
-      if (out.name != "classLabel") CHECK_MESSAGE(!out.description.empty(), "output " << out.name);
+      CHECK_MESSAGE(!out.description.empty(), "output " << out.name);
     const auto labels = labels_of(f);
     if (is_text(f)) {
       REQUIRE(s.inputs.size() == f.inputs.size());

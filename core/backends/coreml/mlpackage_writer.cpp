@@ -265,6 +265,9 @@ void build_model(const ir::Graph& graph, const CoreMLOptions& options, BlobStora
     block.add_outputs(cls_probs);
     auto* lf = desc->add_output();
     lf->set_name(cls_label);
+    if (auto label_doc = options.output_descriptions.find(cls->label_name);
+        label_doc != options.output_descriptions.end())
+      lf->set_shortdescription(label_doc->second);
     if (strings) lf->mutable_type()->mutable_stringtype();
     else lf->mutable_type()->mutable_int64type();
     auto* pf = desc->add_output();
