@@ -14,21 +14,12 @@
 #include "core/frontend/torchscript/torchscript_frontend.hpp"
 #include "core/passes/passes.hpp"
 #include "core/runtime/interpreter.hpp"
-#include "hf_fixtures.hpp"
+#include "readback_check.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
 
 namespace {
-
-std::vector<ir::Tensor> as_graph_inputs(const ir::Graph& g, const std::vector<ir::Tensor>& in) {
-  std::vector<ir::Tensor> out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    const ir::DType want = g.inputs().at(i)->type.dtype;
-    out.push_back(in[i].dtype() == want ? in[i] : in[i].cast(want));
-  }
-  return out;
-}
 
 void export_and_check(const testing::FixtureInfo& fixture, const ir::Graph& graph, coreml::Precision precision,
                       double atol, const fs::path& out) {
@@ -38,29 +29,9 @@ void export_and_check(const testing::FixtureInfo& fixture, const ir::Graph& grap
   opt.metadata.user_defined["co.huggingface.exporters.name"] = fixture.name;
   coreml::write_mlpackage(graph, opt, out);
   const ir::Graph back = coreml::read_mlpackage(out);
-  REQUIRE(back.outputs().size() == fixture.outputs.size());
-  for (const auto& file : testing::reference_files(fixture)) {
-    const auto ref = testing::load_reference(fixture, file);
-    const auto got = runtime::run(back, as_graph_inputs(back, ref.inputs));
-    for (size_t i = 0; i < got.size(); ++i) {
-      // Core ML has no int64 arrays: compare integer outputs as values.
-      const ir::Tensor actual = got[i].dtype() == ref.outputs[i].dtype() ? got[i] : got[i].cast(ref.outputs[i].dtype());
-      const auto c = testing::compare_tensors(actual, ref.outputs[i], atol);
-      CHECK_MESSAGE(c.ok, fixture.name << " " << (precision == coreml::Precision::Float16 ? "float16" : "float32")
-                                       << " " << file.filename().string() << " output " << fixture.outputs[i].name
-                                       << ": " << c.message);
-      std::cout << fmt::format("[coreml] {} {} {} {}: max abs {:.3g}, scaled {:.3g}\n", fixture.name,
-                               precision == coreml::Precision::Float16 ? "fp16" : "fp32", file.filename().string(),
-                               fixture.outputs[i].name, c.max_abs_error, c.scaled_error);
-    }
-  }
+  testing::check_readback_against_references(
+      fixture, back, atol, precision == coreml::Precision::Float16 ? "coreml fp16" : "coreml fp32");
 }
-
-// float16 tolerance relative to the output's largest magnitude: the
-// project default 1e-2; MobileViT's fp16 drift is larger (measured 0.019 on
-// mobilevit_model, 0.038 on mobilevit_semseg), stated here until the plugin
-// carries its own tolerance.
-double float16_tolerance(const std::string& model_type) { return model_type == "mobilevit" ? 5e-2 : 1e-2; }
 
 }  // namespace
 
@@ -82,7 +53,7 @@ TEST_CASE("every HF fixture exports to an .mlpackage whose read-back matches the
       auto model = frontend::load_torchscript(fixture.dir / "model.pt", options);
       passes::run_default_pipeline(model.graph);
       export_and_check(fixture, model.graph, coreml::Precision::Float32, 1e-4, tmp / (fixture.name + ".mlpackage"));
-      export_and_check(fixture, model.graph, coreml::Precision::Float16, float16_tolerance(fixture.model_type), tmp / (fixture.name + "_fp16.mlpackage"));
+      export_and_check(fixture, model.graph, coreml::Precision::Float16, testing::backend_float16_tolerance(fixture.model_type), tmp / (fixture.name + "_fp16.mlpackage"));
     }
   }
   std::error_code ec;

@@ -15,21 +15,12 @@
 #include "core/frontend/torchscript/torchscript_frontend.hpp"
 #include "core/passes/passes.hpp"
 #include "core/runtime/interpreter.hpp"
-#include "hf_fixtures.hpp"
+#include "readback_check.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
 
 namespace {
-
-std::vector<ir::Tensor> as_graph_inputs(const ir::Graph& g, const std::vector<ir::Tensor>& in) {
-  std::vector<ir::Tensor> out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    const ir::DType want = g.inputs().at(i)->type.dtype;
-    out.push_back(in[i].dtype() == want ? in[i] : in[i].cast(want));
-  }
-  return out;
-}
 
 int64_t layer_count(const coreml::LegacyModelInfo& info) {
   int64_t n = 0;
@@ -48,28 +39,12 @@ void export_and_check(const testing::FixtureInfo& fixture, const ir::Graph& grap
   const auto info = coreml::inspect_mlmodel(out);
   CHECK(info.specification_version >= 4);
   const ir::Graph back = coreml::read_mlmodel(out);
-  REQUIRE(back.outputs().size() == fixture.outputs.size());
-  for (size_t i = 0; i < back.outputs().size(); ++i) CHECK(back.output_names()[i] == graph.output_names()[i]);
-  for (const auto& file : testing::reference_files(fixture)) {
-    const auto ref = testing::load_reference(fixture, file);
-    const auto got = runtime::run(back, as_graph_inputs(back, ref.inputs));
-    for (size_t i = 0; i < got.size(); ++i) {
-      // NeuralNetwork arrays are FLOAT32 / INT32: compare integer outputs as values.
-      const ir::Tensor actual = got[i].dtype() == ref.outputs[i].dtype() ? got[i] : got[i].cast(ref.outputs[i].dtype());
-      const auto c = testing::compare_tensors(actual, ref.outputs[i], atol);
-      CHECK_MESSAGE(c.ok, fixture.name << " " << label << " " << file.filename().string() << " output "
-                                       << fixture.outputs[i].name << ": " << c.message);
-      std::cout << fmt::format("[coreml-legacy] {} {} spec {} ({} layers) {} {}: max abs {:.3g}, scaled {:.3g}\n",
-                               fixture.name, label, info.specification_version, layer_count(info), file.filename().string(),
-                               fixture.outputs[i].name, c.max_abs_error, c.scaled_error);
-    }
-  }
+  for (size_t i = 0; i < back.outputs().size() && i < graph.outputs().size(); ++i)
+    CHECK(back.output_names()[i] == graph.output_names()[i]);
+  testing::check_readback_against_references(
+      fixture, back, atol,
+      fmt::format("coreml-legacy {} spec {} ({} layers)", label, info.specification_version, layer_count(info)));
 }
-
-// The ML Program path's rule: 1e-2 relative to the output's largest
-// magnitude; MobileViT's fp16 drift is larger (fp16 weights alone give 0.022
-// on mobilevit_semseg), 5e-2 until its plugin states its own tolerance.
-double float16_tolerance(const std::string& model_type) { return model_type == "mobilevit" ? 5e-2 : 1e-2; }
 
 }  // namespace
 
@@ -94,7 +69,7 @@ TEST_CASE("every HF fixture exports to a NeuralNetwork .mlmodel whose read-back 
       auto model = frontend::load_torchscript(fixture.dir / "model.pt", options);
       passes::run_default_pipeline(model.graph);
       export_and_check(fixture, model.graph, coreml::Precision::Float32, 1e-4, tmp / (fixture.name + ".mlmodel"));
-      export_and_check(fixture, model.graph, coreml::Precision::Float16, float16_tolerance(fixture.model_type),
+      export_and_check(fixture, model.graph, coreml::Precision::Float16, testing::backend_float16_tolerance(fixture.model_type),
                        tmp / (fixture.name + "_fp16.mlmodel"));
     }
   }
