@@ -94,7 +94,7 @@ print(t1 - t0, t3 - t2)
 
 def parse_profile(text):
     phases = {}
-    for m in re.finditer(r"^\s+(load\+translate|passes|serialize|validate)\s+([0-9.]+) s", text, re.M):
+    for m in re.finditer(r"^\s+(load|translate|passes|serialize|validate)\s+([0-9.]+) s", text, re.M):
         phases[m.group(1)] = float(m.group(2))
     ops = re.search(r"\((\d+) ops", text)
     return phases, int(ops.group(1)) if ops else -1

@@ -76,13 +76,10 @@ class NnWriter {
 
   void set_weights(spec::WeightParams* w, const std::vector<float>& values) {
     if (options.precision == Precision::Float16) {
+      // Keep finite values finite: -3.4e38 attention masks would become -inf.
       std::string bytes(values.size() * 2, '\0');
-      for (size_t i = 0; i < values.size(); ++i) {
-        // Keep finite values finite: -3.4e38 attention masks would become -inf.
-        float v = std::isfinite(values[i]) ? std::clamp(values[i], -65504.0f, 65504.0f) : values[i];
-        uint16_t h = ir::float_to_half(v);
-        std::memcpy(&bytes[2 * i], &h, 2);
-      }
+      ir::floats_to_halves(values.data(), reinterpret_cast<uint16_t*>(bytes.data()), values.size(),
+                           /*saturate=*/true);
       w->set_float16value(std::move(bytes));
     } else {
       w->mutable_floatvalue()->Assign(values.begin(), values.end());
