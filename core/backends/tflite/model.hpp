@@ -77,6 +77,10 @@ std::vector<uint8_t> encode_model(const TflModel& model);
 TflModel decode_model(const uint8_t* data, size_t size, const std::string& what,
                       std::shared_ptr<const void> keepalive);
 
+// The TFLITE_METADATA buffer (ModelMetadata) for a built model, in
+// metadata.cpp: tensor metadata in the subgraph's input / output order.
+std::string encode_model_metadata(const TflModel& model, const TfliteOptions& options);
+
 // Builtin op table, in builtin_table.cpp.
 const char* builtin_name(int32_t code);
 

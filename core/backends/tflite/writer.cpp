@@ -40,7 +40,9 @@ TflModel build_model(const ir::Graph& graph, const TfliteOptions& options) {
     auto it = meta.find("description");
     m.description = it != meta.end() ? it->second : "Exported by exporters";
   }
-  for (const auto& [k, v] : meta) m.metadata.emplace_back(k, v);
+  for (const auto& [k, v] : meta)
+    if (k != kTfliteMetadataName) m.metadata.emplace_back(k, v);
+  m.metadata.emplace_back(kTfliteMetadataName, encode_model_metadata(m, options));
   // Same padded form converters use for the minimum runtime.
   std::string minrt = "1.5.0";
   minrt.resize(16, '\0');
