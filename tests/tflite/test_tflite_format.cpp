@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "core/backends/tflite/model.hpp"
@@ -172,6 +174,32 @@ TEST_CASE("float16 stores float weights as FLOAT16 buffers widened by DEQUANTIZE
   CHECK(tfl::count_ops(m, fbs::BuiltinOperator_DEQUANTIZE) == 2);
   for (const auto& t : m.tensors)
     if (t.is_const()) CHECK(t.type != tfl::TflType::F32);
+}
+
+TEST_CASE("float16 buffers hold the halves of the weights; float32 min saturates to -65504, not -inf") {
+  Graph g;
+  Value* x = g.add_input("x", {DType::F32, {1, 4}});
+  const float lowest = std::numeric_limits<float>::lowest();
+  Value* mask = g.constant(Tensor::from_f32({1, 4}, {0.0f, lowest, 1.5f, -70000.0f}));
+  g.add_output(g.add1("add", {x, mask}), "y");
+  tfl::TfliteOptions opt;
+  opt.quantize = tfl::Quantization::Float16;
+  const std::vector<uint8_t> bytes = tfl::serialize_tflite(g, opt);
+  const fbs::Model* model = fbs::GetModel(bytes.data());
+  bool found = false;
+  for (const auto* t : *model->subgraphs()->Get(0)->tensors()) {
+    if (t->type() != fbs::TensorType_FLOAT16) continue;
+    const auto* data = model->buffers()->Get(t->buffer())->data();
+    REQUIRE(data->size() == 8);
+    uint16_t h[4];
+    std::memcpy(h, data->data(), 8);
+    CHECK(h[0] == 0x0000);
+    CHECK(h[1] == 0xfbff);  // -65504
+    CHECK(h[2] == 0x3e00);  // 1.5
+    CHECK(h[3] == 0xfbff);
+    found = true;
+  }
+  CHECK(found);
 }
 
 TEST_CASE("every canonical IR op has a lowering row") {

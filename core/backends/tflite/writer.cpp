@@ -48,7 +48,7 @@ TflModel build_model(const ir::Graph& graph, const TfliteOptions& options) {
   minrt.resize(16, '\0');
   m.metadata.emplace_back("min_runtime_version", minrt);
   for (const auto& t : m.tensors)
-    if (t.data) m.buffer_bytes += t.data->nbytes();
+    m.buffer_bytes += t.stored_bytes();
   return m;
 }
 
@@ -57,7 +57,7 @@ std::vector<uint8_t> serialize_tflite(const ir::Graph& graph, const TfliteOption
 }
 
 void write_tflite(const ir::Graph& graph, const TfliteOptions& options, const std::filesystem::path& out) {
-  std::vector<uint8_t> bytes = serialize_tflite(graph, options);
+  const flatbuffers::DetachedBuffer bytes = encode_model_buffer(build_model(graph, options));
   static std::atomic<int> seq{0};
   std::filesystem::path tmp = out;
   tmp += fmt::format(".tmp-{}-{}", ::getpid(), seq++);
