@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <mutex>
+#include <utility>
 #include <cstring>
 #include <stdexcept>
 
@@ -23,6 +25,10 @@ constexpr uint32_t kCentralFileHeader = 0x02014b50;        // 46 bytes + name/ex
 constexpr uint32_t kLocalFileHeader = 0x04034b50;          // 30 bytes + name/extra
 constexpr uint16_t kZip64ExtraField = 0x0001;
 constexpr uint32_t kSaturated32 = 0xffffffffu;
+
+// Live mappings, for release_mapped_pages.
+std::mutex live_mutex;
+std::vector<std::pair<uintptr_t, uintptr_t>> live_ranges;
 
 template <typename T>
 T read_le(const uint8_t* p) {
@@ -54,7 +60,17 @@ MappedZip::MappedZip(const std::filesystem::path& path) : path_(path) {
   ::close(fd);
   if (p == MAP_FAILED) throw fail("cannot map");
   const uint64_t len = size_;
-  map_ = std::shared_ptr<void>(p, [len](void* q) { ::munmap(q, len); });
+  {
+    std::lock_guard lock(live_mutex);
+    live_ranges.emplace_back(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(p) + len);
+  }
+  map_ = std::shared_ptr<void>(p, [len](void* q) {
+    {
+      std::lock_guard lock(live_mutex);
+      std::erase(live_ranges, std::pair{reinterpret_cast<uintptr_t>(q), reinterpret_cast<uintptr_t>(q) + len});
+    }
+    ::munmap(q, len);
+  });
   const uint8_t* d = data();
 
   // The end-of-central-directory record sits in the last 22 + 65535 bytes.
@@ -137,6 +153,21 @@ const ZipEntry* MappedZip::stored_entry_at(uint64_t offset) const {
   auto it = std::lower_bound(stored_by_offset_.begin(), stored_by_offset_.end(), offset,
                              [](const ZipEntry* e, uint64_t o) { return e->data_offset < o; });
   return it != stored_by_offset_.end() && (*it)->data_offset == offset ? *it : nullptr;
+}
+
+void release_mapped_pages(const void* p, size_t n) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + n) / page * page;
+  if (begin >= end) return;
+  std::lock_guard lock(live_mutex);
+  for (const auto& [lo, hi] : live_ranges) {
+    if (begin >= lo && end <= hi) {
+      // Private, never-written file pages: dropping them loses nothing.
+      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+      return;
+    }
+  }
 }
 
 }  // namespace exporters::io

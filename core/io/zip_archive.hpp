@@ -45,4 +45,12 @@ class MappedZip {
   std::vector<const ZipEntry*> stored_by_offset_;  // sorted by data_offset
 };
 
+// Gives back the resident pages of a mapped archive's bytes once a writer
+// has consumed them (weights converted into an output file): a base-sized
+// export then does not hold every input weight and every output weight in
+// memory at once. Only whole pages inside [p, p + n) of a live MappedZip
+// are dropped; their bytes stay readable (the kernel maps them again from
+// the file on the next access). Other memory is left alone.
+void release_mapped_pages(const void* p, size_t n);
+
 }  // namespace exporters::io

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "coreml.hpp"
+#include "core/io/zip_archive.hpp"
 
 namespace exporters::coreml {
 
@@ -95,6 +96,7 @@ uint64_t BlobStorageWriter::append(const ir::Tensor& tensor, bool as_f16) {
       write(buf.data(), n * sizeof(uint16_t));
     }
   }
+  io::release_mapped_pages(tensor.data(), tensor.nbytes());
   ++count_;
   return meta_offset;
 }

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "builtin_table.hpp"
+#include "core/io/zip_archive.hpp"
 #include "model.hpp"
 
 namespace exporters::tflite {
@@ -65,6 +66,7 @@ flatbuffers::DetachedBuffer encode_model_buffer(const TflModel& m) {
   auto data_buffer = [&](const void* bytes, size_t n) {
     b.ForceVectorAlignment(n, sizeof(uint8_t), 16);
     auto v = b.CreateVector(static_cast<const uint8_t*>(bytes), n);
+    io::release_mapped_pages(bytes, n);
     buffers.push_back(fb::CreateBuffer(b, v));
     return static_cast<uint32_t>(buffers.size() - 1);
   };
@@ -76,6 +78,7 @@ flatbuffers::DetachedBuffer encode_model_buffer(const TflModel& m) {
     uint8_t* dst = nullptr;
     auto v = b.CreateUninitializedVector(count * 2, sizeof(uint8_t), &dst);
     ir::floats_to_halves(values.data_as<float>(), reinterpret_cast<uint16_t*>(dst), count, /*saturate=*/true);
+    io::release_mapped_pages(values.data(), values.nbytes());
     buffers.push_back(fb::CreateBuffer(b, v));
     return static_cast<uint32_t>(buffers.size() - 1);
   };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <unordered_map>
 
+#include "core/io/zip_archive.hpp"
 #include "coreml_model.pb.h"
 #include "core/backends/coreml/neuralnetwork/nn_model.hpp"
 
@@ -74,16 +75,18 @@ class NnWriter {
   }
   bool has(const Node& n, size_t i) const { return i < n.inputs.size() && n.inputs[i]; }
 
-  void set_weights(spec::WeightParams* w, const std::vector<float>& values) {
+  void set_weights(spec::WeightParams* w, const float* values, size_t n) {
     if (options.precision == Precision::Float16) {
       // Keep finite values finite: -3.4e38 attention masks would become -inf.
-      std::string bytes(values.size() * 2, '\0');
-      ir::floats_to_halves(values.data(), reinterpret_cast<uint16_t*>(bytes.data()), values.size(),
-                           /*saturate=*/true);
+      std::string bytes(n * 2, '\0');
+      ir::floats_to_halves(values, reinterpret_cast<uint16_t*>(bytes.data()), n, /*saturate=*/true);
       w->set_float16value(std::move(bytes));
     } else {
-      w->mutable_floatvalue()->Assign(values.begin(), values.end());
+      w->mutable_floatvalue()->Assign(values, values + n);
     }
+  }
+  void set_weights(spec::WeightParams* w, const std::vector<float>& values) {
+    set_weights(w, values.data(), values.size());
   }
   static std::vector<float> floats(const Tensor& t) {
     std::vector<float> out(static_cast<size_t>(t.numel()));
@@ -94,7 +97,15 @@ class NnWriter {
     }
     return out;
   }
-  void set_weights(spec::WeightParams* w, const Tensor& t) { set_weights(w, floats(t)); }
+  // float32 weights go straight from the (mapped) tensor into the message.
+  void set_weights(spec::WeightParams* w, const Tensor& t) {
+    if (t.dtype() == DType::F32) {
+      set_weights(w, t.data_as<float>(), static_cast<size_t>(t.numel()));
+      io::release_mapped_pages(t.data(), t.nbytes());
+      return;
+    }
+    set_weights(w, floats(t));
+  }
 
   spec::NeuralNetworkLayer* add_layer(const std::string& kind, const std::vector<std::string>& inputs,
                                       const std::string& output) {
