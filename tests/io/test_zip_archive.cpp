@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -128,4 +129,16 @@ TEST_CASE("MappedZip rejects damaged archives with the file's name") {
   SUBCASE("missing file") {
     CHECK_THROWS_WITH(io::MappedZip{kZips / "nope.zip"}, doctest::Contains("cannot open"));
   }
+}
+
+TEST_CASE("release_mapped_pages: mapped bytes stay readable, other memory is never touched") {
+  io::MappedZip zip(kZips / "many.zip");  // several MiB: whole pages inside
+  const std::vector<uint8_t> before(zip.data(), zip.data() + zip.size());
+  io::release_mapped_pages(zip.data() + 100, static_cast<size_t>(zip.size()) - 200);
+  CHECK(std::memcmp(zip.data(), before.data(), before.size()) == 0);  // mapped again from the file
+
+  // Heap memory (anonymous pages) would be zeroed by MADV_DONTNEED: it must be left alone.
+  std::vector<uint8_t> heap(1 << 20, 0x5a);
+  io::release_mapped_pages(heap.data(), heap.size());
+  CHECK(std::all_of(heap.begin(), heap.end(), [](uint8_t b) { return b == 0x5a; }));
 }
