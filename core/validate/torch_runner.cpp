@@ -2,6 +2,8 @@
 
 #include <torch/script.h>
 
+#include "core/frontend/torchscript/mapped_module.hpp"
+
 #include <fmt/format.h>
 
 #include <stdexcept>
@@ -55,12 +57,8 @@ void flatten(const c10::IValue& v, std::vector<ir::Tensor>& out) {
 }  // namespace
 
 std::vector<ir::Tensor> run_torchscript(const std::filesystem::path& model_pt, const std::vector<ir::Tensor>& inputs) {
-  torch::jit::Module module;
-  try {
-    module = torch::jit::load(model_pt.string());
-  } catch (const c10::Error& e) {
-    throw std::runtime_error(fmt::format("{}: cannot load TorchScript: {}", model_pt.string(), e.what_without_backtrace()));
-  }
+  // Weights used in place from the mapped file, as the frontend loads them.
+  torch::jit::Module module = frontend::load_mapped_module(model_pt);
   module.eval();
   std::vector<c10::IValue> args;
   for (const auto& in : inputs) {

@@ -27,6 +27,7 @@
 
 #include "core/io/zip_archive.hpp"
 #include "core/runtime/interpreter.hpp"
+#include "mapped_module.hpp"
 #include "torchscript_frontend.hpp"
 
 namespace exporters::frontend {
@@ -143,7 +144,7 @@ bool attach_deferred_storages(const torch::jit::Module& module, const std::share
   return deferred.empty();
 }
 
-torch::jit::Module load_module(const fs::path& path, uint64_t* mapped_bytes = nullptr) {
+torch::jit::Module load_module(const fs::path& path, uint64_t* mapped_bytes) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw FrontendError(fmt::format("{}: no such file", path.string()));
   if (fs::is_directory(path, ec)) {
@@ -1067,6 +1068,10 @@ struct LoadedModule {
 };
 
 }  // namespace
+
+torch::jit::Module load_mapped_module(const std::filesystem::path& path, uint64_t* mapped_bytes) {
+  return load_module(path, mapped_bytes);
+}
 
 struct TorchScriptArchive::Impl {
   fs::path path;
