@@ -109,7 +109,10 @@ def parse_profile(text):
     for m in re.finditer(r"^\s+(load|translate|passes|serialize|validate)\s+([0-9.]+) s", text, re.M):
         phases[m.group(1)] = float(m.group(2))
     ops = re.search(r"\((\d+) ops", text)
-    return phases, int(ops.group(1)) if ops else -1
+    mix = re.search(r"^\s+ops:(.*)$", text, re.M)
+    counts = dict(zip(mix.group(1).split()[::2], map(int, mix.group(1).split()[1::2]))) if mix else {}
+    fused = "/".join(str(counts.get(k, 0)) for k in ("layer_norm", "gelu", "softmax"))
+    return phases, int(ops.group(1)) if ops else -1, fused
 
 
 def size_of(path):
@@ -128,7 +131,7 @@ def bench_model(exe, loader, name, model_dir, runs, validate_modes, work):
     print(f"\n## {name}: model.pt {weights:.0f} MiB; LibTorch load {load_s:.2f} s "
           f"(process with start-up {proc_s:.2f} s), forward {fwd_s:.3f} s")
     print(f"{'export':<16} {'validate':<8} {'wall s':>7} {'x load':>7} {'x proc':>7} {'peak MiB':>9} "
-          f"{'out MiB':>8} {'ops':>5}  phases (s)")
+          f"{'out MiB':>8} {'ops':>5} {'ln/gelu/sm':>10}  phases (s)")
     for label, args, ext in EXPORTS:
         for validate in validate_modes:
             out = os.path.join(work, f"{name}-{label.replace(' ', '-')}{ext}")
@@ -147,10 +150,10 @@ def bench_model(exe, loader, name, model_dir, runs, validate_modes, work):
                 continue
             wall = statistics.median(s[0] for s in samples)
             rss = statistics.median(s[1] for s in samples)
-            phases, ops = parse_profile(samples[len(samples) // 2][2])
+            phases, ops, fused = parse_profile(samples[len(samples) // 2][2])
             phase_text = " ".join(f"{k}={v:.2f}" for k, v in phases.items())
             print(f"{label:<16} {str(validate):<8} {wall:7.2f} {wall / load_s:7.2f} {wall / proc_s:7.2f} "
-                  f"{rss:9.0f} {size_of(out) / 2**20:8.1f} {ops:5d}  {phase_text}")
+                  f"{rss:9.0f} {size_of(out) / 2**20:8.1f} {ops:5d} {fused:>10}  {phase_text}")
             if os.path.isdir(out):
                 shutil.rmtree(out, ignore_errors=True)
 

@@ -211,8 +211,16 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   for (size_t i = 0; i < result.plan.names.size(); ++i)
     fmt::print("{} {}: {}", i ? "," : "; inputs", result.plan.names[i], result.plan.types[i].to_string());
   fmt::print(")\n");
-  if (options.profile)
+  if (options.profile) {
     for (const auto& phase : result.phases) fmt::print("  {:<16} {:8.3f} s\n", phase.phase, phase.seconds);
+    // The op mix shows whether fusions kept layer norm, GELU and attention compact.
+    std::vector<std::pair<std::string, size_t>> ops(result.op_histogram.begin(), result.op_histogram.end());
+    std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    fmt::print("  ops:");
+    for (const auto& [op, count] : ops)
+      if (op != "constant") fmt::print(" {} {}", op, count);
+    fmt::print("\n");
+  }
   if (result.report) {
     fmt::print("{}", result.report->to_string());
     if (!result.report->pass()) return kExitFailure;
