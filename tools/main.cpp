@@ -1,5 +1,7 @@
 // The `exporters` command line: global options, then one subcommand.
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <exception>
 
 #include <CLI/CLI.hpp>
@@ -39,13 +41,22 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}", app.help());
     return kExitUsage;
   }
+  int rc = kExitFailure;
   try {
-    return context.action();
+    rc = context.action();
   } catch (const CommandError& e) {
     fmt::print(stderr, "exporters: error: {}\n", e.what());
-    return e.exit_code();
+    rc = e.exit_code();
   } catch (const std::exception& e) {
     fmt::print(stderr, "exporters: error: {}\n", e.what());
-    return kExitFailure;
+    rc = kExitFailure;
   }
+  // Every output is written, closed and renamed (or cleaned up) by now.
+  // Leave without static destructors and frees: LibTorch's teardown
+  // (unregistering thousands of operators) and unmapping the model took a
+  // tenth of a base-sized export.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(rc);
 }

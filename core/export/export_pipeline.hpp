@@ -23,7 +23,7 @@ namespace exporters::exporting {
 using Progress = std::function<void(const std::string&)>;
 
 struct PhaseTime {
-  std::string phase;  // load+translate, passes, serialize, validate
+  std::string phase;  // load, translate, passes, serialize, validate
   double seconds = 0;
 };
 

@@ -267,6 +267,15 @@ AppliedTask apply_task(ir::Graph& graph, const TaskSpec& task, const ModelSource
       }
       return x;
     };
+    ImageTensorOptions tensor;
+    tensor.color_space = task.color_layout == ColorLayout::BGR ? "BGR" : "RGB";
+    for (int c = 0; c < 3; ++c) {
+      // The model takes (pixel * rescale - mean) / std, i.e. (pixel - mean / rescale) / (std / rescale);
+      // with the normalisation folded in, pixels go in as they are.
+      tensor.mean.push_back(info.pixels ? 0.f : static_cast<float>(mean[c] / info.norm.rescale));
+      tensor.std.push_back(info.pixels ? 1.f : static_cast<float>(stdev[c] / info.norm.rescale));
+    }
+    target.image_tensors[in->name] = tensor;
     target.input_descriptions[in->name] =
         fmt::format("Input image, float32 {} {}", info.nhwc ? "[batch, height, width, channel]" : "[batch, channel, height, width]",
                     info.pixels ? "with pixel values 0..255 (normalisation is inside the model)"

@@ -21,6 +21,13 @@ struct ImageInputOptions {
   std::vector<float> bias;          // one per channel, or empty
 };
 
+// An image input given as a float tensor (TFLite): what the caller does to
+// pixels 0..255 before feeding it, (pixel - mean[c]) / std[c].
+struct ImageTensorOptions {
+  std::string color_space = "RGB";  // "RGB" | "BGR"
+  std::vector<float> mean, std;     // per channel
+};
+
 // A classifier head (Core ML classLabel + probabilities dictionary) over one
 // graph output holding the class probabilities.
 struct ClassifierOptions {
@@ -36,6 +43,7 @@ struct TargetOptions {
   std::map<std::string, std::string> input_descriptions;   // by input name
   std::map<std::string, std::string> output_descriptions;  // by output name
   std::map<std::string, ImageInputOptions> image_inputs;   // by input name (Core ML)
+  std::map<std::string, ImageTensorOptions> image_tensors; // by input name (TFLite metadata)
   std::optional<ClassifierOptions> classifier;             // Core ML classifier
 };
 

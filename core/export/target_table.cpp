@@ -94,6 +94,20 @@ void write_tflite(const ir::Graph& graph, const TargetOptions& options, const st
   o.description = value_or_empty(options.metadata, "description");
   for (const auto& [key, value] : options.metadata)
     if (key != "description") o.metadata[key] = value;
+  // The tflite-support metadata: model facts and every input's and output's description.
+  o.name = value_or_empty(options.metadata, "co.huggingface.exporters.name");
+  o.version = value_or_empty(options.metadata, "version");
+  o.author = value_or_empty(options.metadata, "author");
+  o.license = value_or_empty(options.metadata, "license");
+  for (const auto& [name, text] : options.input_descriptions) o.inputs[name].description = text;
+  for (const auto& [name, text] : options.output_descriptions) o.outputs[name].description = text;
+  for (const auto& [name, image] : options.image_tensors) {
+    tflite::TensorDescription& d = o.inputs[name];
+    d.image = true;
+    d.color_space = image.color_space == "RGB" ? "RGB" : "";  // the format has no BGR
+    d.mean = image.mean;
+    d.std = image.std;
+  }
   tflite::write_tflite(graph, o, out);
 }
 

@@ -1,9 +1,13 @@
 #include "exporters/ir/tensor.hpp"
 
+#include <immintrin.h>
+
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
 
 namespace exporters::ir {
 
@@ -155,7 +159,15 @@ void cast_into(const Tensor& src, Dst* dst) {
     case DType::I8: { auto s = src.data_as<int8_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
     case DType::U8: { auto s = src.data_as<uint8_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i]); break; }
     case DType::Bool: { auto s = src.data_as<uint8_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(s[i] != 0); break; }
-    case DType::F16: { auto s = src.data_as<uint16_t>(); for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(half_to_float(s[i])); break; }
+    case DType::F16: {
+      auto s = src.data_as<uint16_t>();
+      if constexpr (std::is_same_v<Dst, float>) {
+        halves_to_floats(s, dst, static_cast<size_t>(n));
+      } else {
+        for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<Dst>(half_to_float(s[i]));
+      }
+      break;
+    }
   }
 }
 }  // namespace
@@ -177,6 +189,7 @@ Tensor Tensor::cast(DType to) const {
     case DType::F16: {
       auto* d = out.mutable_as<uint16_t>();
       if (dtype() == DType::F16) std::memcpy(d, data_, nbytes());
+      else if (dtype() == DType::F32) floats_to_halves(data_as<float>(), d, static_cast<size_t>(n));
       else for (int64_t i = 0; i < n; ++i) d[i] = float_to_half(static_cast<float>(element_as_double(i)));
       break;
     }
@@ -239,6 +252,62 @@ float half_to_float(uint16_t h) {
     bits = sign | ((exp + 112u) << 23) | (mant << 13);
   }
   return std::bit_cast<float>(bits);
+}
+
+namespace {
+
+uint16_t float_to_half_saturated(float f) {
+  if (std::isfinite(f)) f = std::clamp(f, -65504.0f, 65504.0f);
+  return float_to_half(f);
+}
+
+// 8 lanes at a time; vcvtps2ph with round-to-nearest-even matches
+// float_to_half bit for bit (NaN payloads aside).
+__attribute__((target("avx2,f16c"))) void floats_to_halves_f16c(const float* src, uint16_t* dst, size_t n,
+                                                               bool saturate) {
+  const __m256 hi = _mm256_set1_ps(65504.0f), lo = _mm256_set1_ps(-65504.0f);
+  const __m256 inf = _mm256_set1_ps(INFINITY);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 x = _mm256_loadu_ps(src + i);
+    if (saturate) {
+      // max/min return their second operand for NaN, so NaN passes; then
+      // infinities are put back.
+      __m256 c = _mm256_min_ps(hi, _mm256_max_ps(lo, x));
+      __m256 is_inf = _mm256_cmp_ps(_mm256_and_ps(x, abs_mask), inf, _CMP_EQ_OQ);
+      x = _mm256_blendv_ps(c, x, is_inf);
+    }
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) dst[i] = saturate ? float_to_half_saturated(src[i]) : float_to_half(src[i]);
+}
+
+__attribute__((target("avx2,f16c"))) void halves_to_floats_f16c(const uint16_t* src, float* dst, size_t n) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < n; ++i) dst[i] = half_to_float(src[i]);
+}
+
+bool has_f16c() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  }();
+  return yes;
+}
+
+}  // namespace
+
+void floats_to_halves(const float* src, uint16_t* dst, size_t n, bool saturate) {
+  if (has_f16c()) return floats_to_halves_f16c(src, dst, n, saturate);
+  for (size_t i = 0; i < n; ++i) dst[i] = saturate ? float_to_half_saturated(src[i]) : float_to_half(src[i]);
+}
+
+void halves_to_floats(const uint16_t* src, float* dst, size_t n) {
+  if (has_f16c()) return halves_to_floats_f16c(src, dst, n);
+  for (size_t i = 0; i < n; ++i) dst[i] = half_to_float(src[i]);
 }
 
 }  // namespace exporters::ir

@@ -395,7 +395,7 @@ std::vector<Tensor> k_cast(const KernelArgs& args) {
     src = Tensor::zeros(DType::F32, x.shape());
     float* d = src.mutable_as<float>();
     const auto* h = x.data_as<uint16_t>();
-    for (int64_t i = 0; i < n; ++i) d[i] = ir::half_to_float(h[i]);
+    ir::halves_to_floats(h, d, static_cast<size_t>(n));
     if (to == DType::F32) return {src};
   }
   Tensor dst = to == DType::F16 ? Tensor::zeros(DType::F32, x.shape()) : out;
@@ -415,7 +415,7 @@ std::vector<Tensor> k_cast(const KernelArgs& args) {
   if (to == DType::F16) {
     const float* s = dst.data_as<float>();
     auto* h = out.mutable_as<uint16_t>();
-    for (int64_t i = 0; i < n; ++i) h[i] = ir::float_to_half(s[i]);
+    ir::floats_to_halves(s, h, static_cast<size_t>(n));
   }
   return {out};
 }

@@ -16,7 +16,7 @@ Tensor widen_half(const Tensor& t) {
   Tensor out = Tensor::zeros(DType::F32, t.shape());
   const auto* src = t.data_as<uint16_t>();
   float* dst = out.mutable_as<float>();
-  for (int64_t i = 0, n = t.numel(); i < n; ++i) dst[i] = ir::half_to_float(src[i]);
+  ir::halves_to_floats(src, dst, static_cast<size_t>(t.numel()));
   return out;
 }
 
@@ -24,7 +24,7 @@ Tensor narrow_to_half(const Tensor& t) {
   Tensor out = Tensor::zeros(DType::F16, t.shape());
   const float* src = t.data_as<float>();
   auto* dst = out.mutable_as<uint16_t>();
-  for (int64_t i = 0, n = t.numel(); i < n; ++i) dst[i] = ir::float_to_half(src[i]);
+  ir::floats_to_halves(src, dst, static_cast<size_t>(t.numel()));
   return out;
 }
 

@@ -62,6 +62,21 @@ PluginManifest parse_manifest(const std::string& text, const std::filesystem::pa
         manifest.library));
   }
   manifest.library_path = manifest_path.parent_path() / library;
+  if (auto it = doc.find("tasks"); it != doc.end()) {
+    if (!it->is_array()) throw ManifestError("manifest field \"tasks\" must be an array of objects");
+    std::vector<ManifestTask> tasks;
+    for (const auto& t : *it) {
+      auto text = [&](const char* key) {
+        auto f = t.is_object() ? t.find(key) : t.end();
+        if (f == t.end() || !f->is_string() || f->get<std::string>().empty())
+          throw ManifestError(fmt::format(
+              "manifest field \"tasks\" must hold objects with non-empty \"task\" and \"hf_class\" strings"));
+        return f->get<std::string>();
+      };
+      tasks.push_back({text("task"), text("hf_class")});
+    }
+    manifest.tasks = std::move(tasks);
+  }
   return manifest;
 }
 
@@ -71,6 +86,43 @@ PluginManifest read_manifest(const std::filesystem::path& manifest_path) {
   std::stringstream buffer;
   buffer << in.rdbuf();
   return parse_manifest(buffer.str(), manifest_path);
+}
+
+std::string manifest_to_json(const PluginManifest& manifest) {
+  // Written by hand so the fields keep the documented order (nlohmann sorts keys).
+  auto str = [](const std::string& v) { return json(v).dump(); };
+  std::string out = "{\n";
+  out += fmt::format("  \"name\": {},\n", str(manifest.name));
+  out += fmt::format("  \"version\": {},\n", str(manifest.version));
+  out += fmt::format("  \"abi\": {},\n", manifest.abi);
+  out += fmt::format("  \"model_types\": {},\n", json(manifest.model_types).dump());
+  out += fmt::format("  \"library\": {}", str(manifest.library));
+  if (manifest.tasks) {
+    out += ",\n  \"tasks\": [";
+    for (size_t i = 0; i < manifest.tasks->size(); ++i) {
+      const ManifestTask& t = (*manifest.tasks)[i];
+      out += fmt::format("{}\n    {{\"task\": {}, \"hf_class\": {}}}", i ? "," : "", str(t.task), str(t.hf_class));
+    }
+    out += manifest.tasks->empty() ? "]" : "\n  ]";
+  }
+  return out + "\n}\n";
+}
+
+void write_manifest(const PluginManifest& manifest, const std::filesystem::path& out) {
+  std::filesystem::path tmp = out;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) throw ManifestError(fmt::format("{}: cannot open for writing", tmp.string()));
+    f << manifest_to_json(manifest);
+    if (!f.flush()) throw ManifestError(fmt::format("{}: write failed", tmp.string()));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, out, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw ManifestError(fmt::format("{}: cannot move the written manifest into place", out.string()));
+  }
 }
 
 }  // namespace exporters::registry

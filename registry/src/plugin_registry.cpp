@@ -197,6 +197,82 @@ void PluginRegistry::resolve_overrides() {
   }
 }
 
+namespace {
+
+// A plugin library opened, checked and registered, not yet tied to a manifest.
+struct OpenedPlugin {
+  // Declared first so it is destroyed last: the registrar's converters run plugin code.
+  std::shared_ptr<LoadedLibrary> library;
+  std::string name;
+  std::string version;
+  std::vector<std::string> model_types;
+  const exporters_plugin_descriptor* descriptor = nullptr;
+  RecordingRegistrar registrar;
+};
+
+// Loads `library_path` and checks its descriptor. Returns the reason it is
+// broken, or an empty string.
+std::string open_plugin(const fs::path& library_path, OpenedPlugin& out) {
+  // RTLD_NOW: an unresolved symbol is a broken plugin now, not a crash mid-export.
+  auto loaded = std::make_shared<LoadedLibrary>();
+  boost::dll::fs::error_code ec;
+  ::dlerror();
+  loaded->library.load(boost::dll::fs::path(library_path.string()),
+                       boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
+  if (ec || !loaded->library.is_loaded()) {
+    const char* detail = ::dlerror();
+    return fmt::format("not a loadable shared library ({})", detail ? detail : ec.message());
+  }
+  if (!loaded->library.has(EXPORTERS_PLUGIN_ENTRY_SYMBOL))
+    return fmt::format("the library does not export the entry symbol \"{}\"", EXPORTERS_PLUGIN_ENTRY_SYMBOL);
+  auto& entry = loaded->library.get<const exporters_plugin_descriptor*()>(EXPORTERS_PLUGIN_ENTRY_SYMBOL);
+  const exporters_plugin_descriptor* descriptor = entry();
+  if (descriptor == nullptr) return "the entry symbol returned no descriptor";
+
+  // The ABI version and the size come first; nothing else is read before they check out.
+  if (descriptor->abi_version != EXPORTERS_PLUGIN_ABI_VERSION)
+    return fmt::format("built for plugin ABI {}, but this exporters supports ABI {}", descriptor->abi_version,
+                       EXPORTERS_PLUGIN_ABI_VERSION);
+  if (descriptor->descriptor_size < kMinDescriptorSize)
+    return fmt::format("descriptor is {} bytes, smaller than the {} bytes plugin ABI {} requires",
+                       descriptor->descriptor_size, kMinDescriptorSize, EXPORTERS_PLUGIN_ABI_VERSION);
+  out.name = descriptor->name ? descriptor->name : "";
+  out.version = descriptor->version ? descriptor->version : "";
+  if (descriptor->model_types) {
+    for (const char* const* t = descriptor->model_types; *t; ++t) out.model_types.emplace_back(*t);
+  }
+  out.descriptor = descriptor;
+  out.library = std::move(loaded);
+  return {};
+}
+
+// Runs the plugin's register function. Returns the reason it failed, or "".
+std::string register_opened(OpenedPlugin& plugin) {
+  if (plugin.descriptor->register_plugin == nullptr) return "the descriptor has no register function";
+  try {
+    plugin.descriptor->register_plugin(&plugin.registrar);
+  } catch (const std::exception& e) {
+    return fmt::format("registration threw: {}", e.what());
+  } catch (...) {
+    return "registration threw an exception that is not a std::exception";
+  }
+  return {};
+}
+
+std::vector<ManifestTask> manifest_tasks(const std::vector<TaskSpec>& tasks) {
+  std::vector<ManifestTask> out;
+  for (const auto& t : tasks) out.push_back({t.task, t.hf_class});
+  return out;
+}
+
+std::string tasks_list(const std::vector<ManifestTask>& tasks) {
+  std::vector<std::string> items;
+  for (const auto& t : tasks) items.push_back(t.task + " (" + t.hf_class + ")");
+  return items.empty() ? "none" : join(items);
+}
+
+}  // namespace
+
 bool PluginRegistry::load(size_t index) {
   PluginRecord& record = plugins_.at(index);
   if (record.state != PluginState::Discovered) return record.state == PluginState::Loaded;
@@ -207,68 +283,60 @@ bool PluginRegistry::load(size_t index) {
     return false;
   };
 
-  // RTLD_NOW: an unresolved symbol is a broken plugin now, not a crash mid-export.
-  auto loaded = std::make_shared<LoadedLibrary>();
-  boost::dll::fs::error_code ec;
-  ::dlerror();
-  loaded->library.load(boost::dll::fs::path(library_path.string()),
-                       boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, ec);
-  if (ec || !loaded->library.is_loaded()) {
-    const char* detail = ::dlerror();
-    return fail(fmt::format("not a loadable shared library ({})", detail ? detail : ec.message()));
-  }
-  if (!loaded->library.has(EXPORTERS_PLUGIN_ENTRY_SYMBOL))
-    return fail(fmt::format("the library does not export the entry symbol \"{}\"",
-                            EXPORTERS_PLUGIN_ENTRY_SYMBOL));
-  auto& entry = loaded->library.get<const exporters_plugin_descriptor*()>(EXPORTERS_PLUGIN_ENTRY_SYMBOL);
-  const exporters_plugin_descriptor* descriptor = entry();
-  if (descriptor == nullptr) return fail("the entry symbol returned no descriptor");
-
-  // The ABI version and the size come first; nothing else is read before they check out.
-  if (descriptor->abi_version != EXPORTERS_PLUGIN_ABI_VERSION)
-    return fail(fmt::format("built for plugin ABI {}, but this exporters supports ABI {}",
-                            descriptor->abi_version, EXPORTERS_PLUGIN_ABI_VERSION));
-  if (descriptor->descriptor_size < kMinDescriptorSize)
-    return fail(fmt::format("descriptor is {} bytes, smaller than the {} bytes plugin ABI {} requires",
-                            descriptor->descriptor_size, kMinDescriptorSize,
-                            EXPORTERS_PLUGIN_ABI_VERSION));
-
-  std::string name = descriptor->name ? descriptor->name : "";
-  std::string version = descriptor->version ? descriptor->version : "";
-  std::vector<std::string> model_types;
-  if (descriptor->model_types) {
-    for (const char* const* t = descriptor->model_types; *t; ++t) model_types.emplace_back(*t);
-  }
-  if (name != record.manifest.name)
+  OpenedPlugin plugin;
+  if (std::string reason = open_plugin(library_path, plugin); !reason.empty()) return fail(reason);
+  if (plugin.name != record.manifest.name)
     return fail(fmt::format("manifest {} says name \"{}\" but the library says \"{}\"",
-                            record.file.string(), record.manifest.name, name));
-  if (version != record.manifest.version)
+                            record.file.string(), record.manifest.name, plugin.name));
+  if (plugin.version != record.manifest.version)
     return fail(fmt::format("manifest {} says version \"{}\" but the library says \"{}\"",
-                            record.file.string(), record.manifest.version, version));
+                            record.file.string(), record.manifest.version, plugin.version));
   auto sorted = [](std::vector<std::string> v) {
     std::sort(v.begin(), v.end());
     v.erase(std::unique(v.begin(), v.end()), v.end());
     return v;
   };
-  if (sorted(model_types) != sorted(record.manifest.model_types))
+  if (sorted(plugin.model_types) != sorted(record.manifest.model_types))
     return fail(fmt::format("manifest {} says model types {} but the library says {}",
                             record.file.string(), quoted_list(record.manifest.model_types),
-                            quoted_list(model_types)));
-  if (descriptor->register_plugin == nullptr) return fail("the descriptor has no register function");
-
-  RecordingRegistrar registrar;
-  try {
-    descriptor->register_plugin(&registrar);
-  } catch (const std::exception& e) {
-    return fail(fmt::format("registration threw: {}", e.what()));
-  } catch (...) {
-    return fail("registration threw an exception that is not a std::exception");
-  }
-  record.tasks = std::move(registrar.tasks);
-  record.op_converters = std::move(registrar.op_converters);
-  record.library = std::move(loaded);
+                            quoted_list(plugin.model_types)));
+  if (std::string reason = register_opened(plugin); !reason.empty()) return fail(reason);
+  if (record.manifest.tasks && *record.manifest.tasks != manifest_tasks(plugin.registrar.tasks))
+    return fail(fmt::format("manifest {} lists tasks {} but the library registers {} (regenerate it with "
+                            "`exporters plugins manifest`)",
+                            record.file.string(), tasks_list(*record.manifest.tasks),
+                            tasks_list(manifest_tasks(plugin.registrar.tasks))));
+  record.tasks = std::move(plugin.registrar.tasks);
+  record.op_converters = std::move(plugin.registrar.op_converters);
+  record.library = std::move(plugin.library);
   record.state = PluginState::Loaded;
   return true;
+}
+
+PluginManifest describe_plugin_library(const fs::path& library_path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(library_path, ec))
+    throw RegistryError(fmt::format("{}: no such plugin library", library_path.string()));
+  PluginManifest manifest;
+  {
+    OpenedPlugin plugin;
+    std::string reason = open_plugin(library_path, plugin);
+    if (reason.empty()) reason = register_opened(plugin);
+    if (!reason.empty()) throw RegistryError(fmt::format("{}: {}", library_path.string(), reason));
+    if (plugin.name.empty()) throw RegistryError(fmt::format("{}: the descriptor has no name", library_path.string()));
+    if (plugin.version.empty())
+      throw RegistryError(fmt::format("{}: the descriptor has no version", library_path.string()));
+    if (plugin.model_types.empty())
+      throw RegistryError(fmt::format("{}: the descriptor lists no model types", library_path.string()));
+    manifest.name = plugin.name;
+    manifest.version = plugin.version;
+    manifest.model_types = plugin.model_types;
+    manifest.tasks = manifest_tasks(plugin.registrar.tasks);
+  }
+  manifest.abi = EXPORTERS_PLUGIN_ABI_VERSION;
+  manifest.library = library_path.filename().string();
+  manifest.library_path = library_path;
+  return manifest;
 }
 
 void PluginRegistry::load_all() {

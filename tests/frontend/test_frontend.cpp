@@ -176,6 +176,19 @@ TEST_CASE("IR nodes carry the traced source line as their name") {
   CHECK(found);
 }
 
+TEST_CASE("large weights are used in place from the mapped model.pt") {
+  // The case's values are checked against PyTorch with the other cases;
+  // here: the weights were not copied, and the constants point into the file.
+  const json& c = find_case("loader_mapped_weights");
+  fe::TorchScriptModel model = fe::load_torchscript(case_dir() / "loader_mapped_weights.pt", options_for(c));
+  CHECK(model.mapped_bytes >= 256 * 256 * 4 + 300 * 256 * 4);
+  CHECK(model.load_seconds > 0);
+  // Small archives are copied as before.
+  fe::TorchScriptModel small = fe::load_torchscript(case_dir() / "loader_nested_outputs.pt",
+                                                    options_for(find_case("loader_nested_outputs")));
+  CHECK(small.mapped_bytes == 0);
+}
+
 TEST_CASE("input names are forward()'s argument names") {
   CHECK(fe::torchscript_input_names(case_dir() / "loader_nested_outputs.pt") ==
         std::vector<std::string>{"x", "y"});

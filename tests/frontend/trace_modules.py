@@ -104,6 +104,21 @@ class NestedOutputs(nn.Module):
         return a, (F.relu(a), y.t())
 
 
+class MappedWeights(nn.Module):
+    """Weights large enough to be used in place from the mapped model.pt: a
+    Linear, a buffer that is a strided view into another (shared storage,
+    non-zero offset) and a reduction of a buffer that freezing folds."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(256, 256)
+        self.register_buffer("big", torch.randn(300, 256))
+        self.register_buffer("every_other_row", self.big[1::2])
+
+    def forward(self, x):
+        return self.lin(x) + self.every_other_row[:2] + self.big.sum(0)
+
+
 class DictOutputs(nn.Module):
     def forward(self, x):
         return {"logits": x * 2, "hidden": x + 1}
@@ -352,6 +367,7 @@ NN_MODULES = [
     # the loader itself
     ("loader_shape_arithmetic", ShapeArithmetic(), (r(2, 3, 8),)),
     ("loader_nested_outputs", NestedOutputs(), (r(2, 4), r(3, 2))),
+    ("loader_mapped_weights", MappedWeights(), (r(2, 256),)),
     ("loader_view_mutations", ViewMutations(), (r(5, 4), r(5))),
     ("loader_dict_outputs", DictOutputs(), (r(2, 3),)),
     ("loader_mutate_after_copy", MutateAfterCopy(), (r(3, 4),)),

@@ -50,13 +50,15 @@ c++ "$work/abi.cpp" -o "$work/abi" $flags -Wl,-rpath,"$libdir" || fail "compilin
 step "build sdk/examples/hello_plugin out of tree"
 user_plugins=$work/user-plugins
 meson setup "$work/hello-build" "$source_root/sdk/examples/hello_plugin" \
-  -Dplugindir="$user_plugins" >"$work/hello-setup.log" 2>&1 \
+  -Dplugindir="$user_plugins" -Dexporters="$exe" >"$work/hello-setup.log" 2>&1 \
   || { cat "$work/hello-setup.log"; fail "meson setup of the example plugin failed"; }
 ninja -C "$work/hello-build" -j2 >"$work/hello-build.log" 2>&1 \
   || { cat "$work/hello-build.log"; fail "building the example plugin failed"; }
 meson install -C "$work/hello-build" --quiet >/dev/null 2>&1 || fail "installing the example plugin failed"
 [ -f "$user_plugins/hello.json" ] && [ -f "$user_plugins/libhello.so" ] \
   || fail "example plugin did not install its .so and manifest into $user_plugins"
+grep -q '"task": "text-classification", "hf_class": "HelloForSequenceClassification"' "$user_plugins/hello.json" \
+  || fail "the example plugin's generated manifest lacks its task: $(cat "$user_plugins/hello.json")"
 unset PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
 mkdir -p "$work/home"

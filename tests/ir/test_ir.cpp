@@ -2,9 +2,12 @@
 // verifier's error messages and the printer's stable text form.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "exporters/ir/graph.hpp"
 #include "exporters/ir/ops.hpp"
@@ -32,6 +35,45 @@ TEST_CASE("half conversion matches IEEE 754 binary16") {
   for (uint32_t h = 0; h < 0x10000; ++h) {
     if ((h & 0x7c00) == 0x7c00) continue;
     REQUIRE(float_to_half(half_to_float(static_cast<uint16_t>(h))) == h);
+  }
+}
+
+TEST_CASE("bulk half conversion equals the scalar conversion") {
+  // A stride through every float bit pattern, plus the edges, in buffers
+  // whose length is not a multiple of the vector width.
+  std::vector<float> src;
+  for (uint64_t bits = 0; bits < (1ull << 32); bits += 65521) src.push_back(std::bit_cast<float>(uint32_t(bits)));
+  for (float f : {65504.0f, 65519.99f, 65520.0f, -65520.0f, 3.0e38f, -3.4028235e38f, 5.9604645e-08f,
+                  2.9802322e-08f, 2.9802326e-08f, 6.1035156e-05f, 1.0f + 1.0f / 2048, -0.0f,
+                  std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()})
+    src.push_back(f);
+  src.push_back(1.0f);  // odd length
+  std::vector<uint16_t> bulk(src.size()), sat(src.size());
+  floats_to_halves(src.data(), bulk.data(), src.size());
+  floats_to_halves(src.data(), sat.data(), src.size(), /*saturate=*/true);
+  for (size_t i = 0; i < src.size(); ++i) {
+    const float f = src[i];
+    if (std::isnan(f)) {
+      REQUIRE(std::isnan(half_to_float(bulk[i])));
+      REQUIRE(std::isnan(half_to_float(sat[i])));
+      continue;
+    }
+    INFO("value " << f);
+    REQUIRE(bulk[i] == float_to_half(f));
+    const float clamped = std::isinf(f) ? f : std::clamp(f, -65504.0f, 65504.0f);
+    REQUIRE(sat[i] == float_to_half(clamped));
+  }
+  const float float32_min = std::numeric_limits<float>::lowest();
+  uint16_t h = 0;
+  floats_to_halves(&float32_min, &h, 1, /*saturate=*/true);
+  CHECK(h == 0xfbff);  // an attention mask's float32 min saturates to -65504
+  floats_to_halves(&float32_min, &h, 1);
+  CHECK(h == 0xfc00);  // and is -inf without saturation
+  std::vector<float> back(bulk.size());
+  halves_to_floats(bulk.data(), back.data(), bulk.size());
+  for (size_t i = 0; i < bulk.size(); ++i) {
+    if (std::isnan(back[i])) REQUIRE(std::isnan(half_to_float(bulk[i])));
+    else REQUIRE(std::bit_cast<uint32_t>(back[i]) == std::bit_cast<uint32_t>(half_to_float(bulk[i])));
   }
 }
 

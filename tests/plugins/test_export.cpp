@@ -145,6 +145,55 @@ void check_report(const exporting::ExportResult& r, const std::string& what) {
   std::cout << fmt::format("[plugins] {}\n{}", what, r.report->to_string());
 }
 
+// The tflite-support metadata read back with our reader: every input and
+// output, in the subgraph's order, has the plugin's description; an image
+// input states the preprocessor's normalisation in pixel units.
+void check_tflite_descriptions(const testing::FixtureInfo& f, const TaskSpec& task, const fs::path& file) {
+  const tflite::TfliteSummary s = tflite::summarize_tflite(file);
+  REQUIRE(s.model_metadata);
+  CHECK(s.model_metadata->min_parser_version == "1.0.0");
+  CHECK(s.model_metadata->description == task.description);
+  REQUIRE(s.inputs.size() == task.inputs.size());
+  for (size_t i = 0; i < s.inputs.size(); ++i) {
+    const auto& in = s.inputs[i];
+    CAPTURE(in.name);
+    REQUIRE(in.metadata);
+    CHECK(s.model_metadata->inputs[i].first == in.name);
+    CHECK(!in.metadata->description.empty());
+    if (is_text(f)) {
+      auto spec = std::find_if(task.inputs.begin(), task.inputs.end(), [&](const InputSpec& x) { return x.name == in.name; });
+      REQUIRE(spec != task.inputs.end());
+      CHECK(in.metadata->description == spec->description);
+      CHECK_FALSE(in.metadata->image);
+      CHECK(in.metadata->mean.empty());
+    } else {
+      CHECK(in.metadata->image);
+      CHECK(in.metadata->color_space == (task.color_layout == ColorLayout::RGB ? "RGB" : ""));
+      nlohmann::json pre = nlohmann::json::parse(std::ifstream(f.dir / "preprocessor_config.json"));
+      const double rescale = pre.value("rescale_factor", 1.0 / 255.0);
+      std::vector<double> mean{0, 0, 0}, stdev{1, 1, 1};
+      if (pre.value("do_normalize", false)) {
+        mean = pre["image_mean"].get<std::vector<double>>();
+        stdev = pre["image_std"].get<std::vector<double>>();
+      }
+      REQUIRE(in.metadata->mean.size() == 3);
+      REQUIRE(in.metadata->std.size() == 3);
+      for (int c = 0; c < 3; ++c) {
+        CHECK(in.metadata->mean[c] == doctest::Approx(mean[c] / rescale));
+        CHECK(in.metadata->std[c] == doctest::Approx(stdev[c] / rescale));
+      }
+    }
+  }
+  REQUIRE(s.outputs.size() == task.outputs.size());
+  for (size_t i = 0; i < s.outputs.size(); ++i) {
+    CAPTURE(task.outputs[i].name);
+    REQUIRE(s.outputs[i].metadata);
+    CHECK(s.outputs[i].name == task.outputs[i].name);
+    CHECK(s.model_metadata->outputs[i].first == task.outputs[i].name);
+    CHECK(s.outputs[i].metadata->description == task.outputs[i].description);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("every HF fixture exports with its plugin task and validates (float32 and float16)") {
@@ -416,7 +465,7 @@ TEST_CASE("CLI: the export log names plugin and task; plugins list shows the nin
     CHECK_MESSAGE(list.find(fmt::format("\n{} ", fam)) != std::string::npos, fam << "\n" << list);
 }
 
-TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, heads, labels metadata") {
+TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, heads, labels metadata, descriptions") {
   require_fixtures();
   const auto& tflite_target = exporting::find_target("tflite");
   for (const auto& f : testing::load_fixture_index()) {
@@ -436,6 +485,7 @@ TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, 
     if (task.outputs[0].head == OutputHead::Classifier)
       CHECK(nlohmann::json::parse(back.metadata.at("labels")).get<std::vector<std::string>>() == labels_of(f));
     CHECK(back.metadata.at("description") == task.description);
+    check_tflite_descriptions(f, task, eo.output);
     fs::remove(eo.output);
   }
 }
@@ -452,6 +502,7 @@ TEST_CASE("every HF fixture to TFLite dynamic-int8 validates in LiteRT within it
     eo.validation.runtime = "litert";  // the real TFLite runtime's hybrid int8 kernels
     exporting::ExportResult r = exporting::export_model(eo, tflite_target);
     check_report(r, f.name + " tflite dynamic-int8");
+    check_tflite_descriptions(f, task, eo.output);  // the file LiteRT just ran carries the metadata
     // The bound the report used is the plugin's int8 tolerance.
     for (const auto& o : r.report->outputs)
       if (!o.exact_dtype) CHECK(o.allowed == doctest::Approx(task.int8_tolerance * std::max(1.0, o.expected_scale)));

@@ -4,9 +4,11 @@
 // files makes only that family unavailable.
 #include <doctest/doctest.h>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -15,6 +17,7 @@
 
 #include "hf_fixtures.hpp"
 #include "registry/plugin_registry.hpp"
+#include "registry/standard_plugins.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
@@ -180,4 +183,75 @@ TEST_CASE("removing one plugin's files makes only that family unavailable") {
     CHECK(reg.find_by_model_type("bert") != nullptr);
   }
   fs::remove_all(dir);
+}
+
+namespace {
+
+std::pair<int, std::string> run_exporters(const std::string& args) {
+  std::string out;
+  FILE* pipe = popen((std::string("env -u EXPORTERS_PLUGIN_PATH HOME=/nonexistent-exporters-home '") + EXPORTERS_EXE + "' " + args + " 2>&1").c_str(), "r");
+  REQUIRE(pipe);
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+// "task (HfClass), ..." in registration order, as `plugins list` prints it.
+std::string tasks_line(const std::vector<TaskSpec>& tasks) {
+  std::string line;
+  for (const auto& t : tasks) line += (line.empty() ? "" : ", ") + t.task + " (" + t.hf_class + ")";
+  return "    tasks: " + line + "\n";
+}
+
+}  // namespace
+
+TEST_CASE("each family's built manifest lists exactly the tasks its library registers") {
+  registry::PluginRegistry reg({{kPlugins, "build tree"}});
+  for (const auto& fam : families()) {
+    CAPTURE(fam.name);
+    const registry::PluginManifest m = registry::read_manifest(kPlugins / fam.name / (fam.name + ".json"));
+    CHECK(m.name == fam.name);
+    CHECK(m.model_types == fam.model_types);
+    REQUIRE(m.tasks.has_value());
+    const registry::PluginRecord* rec = reg.find_by_model_type(fam.model_types[0]);
+    REQUIRE(rec);
+    std::vector<registry::ManifestTask> registered;
+    for (const auto& t : rec->tasks) registered.push_back({t.task, t.hf_class});
+    CHECK(*m.tasks == registered);
+    std::set<std::string> classes;
+    for (const auto& t : *m.tasks) classes.insert(t.hf_class);
+    CHECK(classes == fam.classes);
+  }
+}
+
+TEST_CASE("plugins list shows all nine families with the tasks their loaded plugins register, loading none") {
+  auto [code, list] = run_exporters("plugins list");
+  REQUIRE(code == 0);
+  registry::PluginRegistry reg({{kPlugins, "build tree"}});
+  for (const auto& fam : families()) {
+    CAPTURE(fam.name);
+    const size_t row = list.find("\n" + fam.name + " ");
+    REQUIRE_MESSAGE(row != std::string::npos, list);
+    const size_t next_line = list.find('\n', row + 1) + 1;
+    const size_t end = list.find('\n', next_line) + 1;
+    CHECK(list.substr(row + 1, next_line - row - 1).find("available") != std::string::npos);
+    CHECK(list.substr(next_line, end - next_line) == tasks_line(reg.tasks(fam.model_types[0])));
+  }
+}
+
+TEST_CASE("the host's table of standard plugins agrees with the built plugins") {
+  const auto& standard = registry::standard_plugins();
+  REQUIRE(standard.size() == families().size());
+  for (const auto& fam : families()) {
+    CAPTURE(fam.name);
+    const registry::PluginManifest m = registry::read_manifest(kPlugins / fam.name / (fam.name + ".json"));
+    for (const auto& type : m.model_types) {
+      const registry::StandardPlugin* s = registry::standard_plugin_for(type);
+      REQUIRE(s);
+      CHECK(s->name == m.name);
+      CHECK(s->model_types == m.model_types);
+    }
+  }
+  CHECK(registry::standard_plugin_for("no-such-type") == nullptr);
 }

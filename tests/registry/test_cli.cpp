@@ -133,3 +133,49 @@ TEST_CASE("plugins verify exits 1 and names the broken plugin and the reason") {
   Run list = run_exporters("plugins list --plugin-path '" + dir.string() + "'");
   CHECK(list.exit_code == 0);
 }
+
+TEST_CASE("plugins manifest writes the manifest of a library; plugins list then shows its tasks") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("a");
+  fs::copy_file(fixture_library("fixture_alpha"), dir / "libfixture_alpha.so");
+  Run run = run_exporters("plugins manifest '" + (dir / "libfixture_alpha.so").string() + "' -o '" +
+                          (dir / "alpha.json").string() + "'");
+  CHECK_MESSAGE(run.exit_code == 0, run.output);
+  auto doc = nlohmann::json::parse(read_file_text(dir / "alpha.json"));
+  CHECK(doc["name"] == "alpha");
+  CHECK(doc["version"] == "1.2.3");
+  CHECK(doc["abi"] == 1);
+  CHECK(doc["model_types"] == nlohmann::json::array({"alpha", "shared"}));
+  CHECK(doc["library"] == "libfixture_alpha.so");
+  CHECK(doc["tasks"] == nlohmann::json::parse(R"([{"task": "fixture-task", "hf_class": "AlphaForTesting"}])"));
+
+  Run list = run_exporters("plugins list --plugin-path '" + dir.string() + "'");
+  CHECK(list.exit_code == 0);
+  CHECK_MESSAGE(contains(list.output, "    tasks: fixture-task (AlphaForTesting)\n"), list.output);
+}
+
+TEST_CASE("plugins manifest on a broken library is one error naming it, exit 1, no file") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("a");
+  write_file(dir / "libgarbage.so", "garbage");
+  Run run = run_exporters("plugins manifest '" + (dir / "libgarbage.so").string() + "' -o '" +
+                          (dir / "garbage.json").string() + "'");
+  CHECK(run.exit_code == 1);
+  CHECK(count_lines(run.output) == 1);
+  CHECK(contains(run.output, (dir / "libgarbage.so").string()));
+  CHECK(contains(run.output, "not a loadable shared library"));
+  CHECK_FALSE(fs::exists(dir / "garbage.json"));
+  CHECK(run_exporters("plugins manifest '" + (dir / "libgarbage.so").string() + "'").exit_code == 2);
+}
+
+TEST_CASE("plugins list says when an old manifest lists no tasks; verify shows the registered ones") {
+  TempDir tmp;
+  install_fixture(tmp.sub("a"), "fixture_alpha", "alpha", {"alpha", "shared"});
+  const std::string flag = " --plugin-path '" + (tmp.path() / "a").string() + "'";
+  Run list = run_exporters("plugins list" + flag);
+  CHECK(list.exit_code == 0);
+  CHECK_MESSAGE(contains(list.output, "tasks: not listed in its manifest"), list.output);
+  Run verify = run_exporters("plugins verify" + flag);
+  CHECK(verify.exit_code == 0);
+  CHECK_MESSAGE(contains(verify.output, "    tasks: fixture-task (AlphaForTesting)\n"), verify.output);
+}

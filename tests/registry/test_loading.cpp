@@ -306,3 +306,68 @@ TEST_CASE("every broken plugin gives exactly one warning and the good ones all l
   CHECK(registry.warnings().size() == 8);
   CHECK(served_by(registry, "alpha") == "alpha");
 }
+
+TEST_CASE("describe_plugin_library reads name, version, model types and tasks from the library") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  fs::copy_file(fixture_library("fixture_alpha"), dir / "libfixture_alpha.so");
+  PluginManifest m = describe_plugin_library(dir / "libfixture_alpha.so");
+  CHECK(m.name == "alpha");
+  CHECK(m.version == "1.2.3");
+  CHECK(m.abi == 1);
+  CHECK(m.model_types == std::vector<std::string>{"alpha", "shared"});
+  CHECK(m.library == "libfixture_alpha.so");
+  REQUIRE(m.tasks.has_value());
+  CHECK(*m.tasks == std::vector<ManifestTask>{{"fixture-task", "AlphaForTesting"}});
+
+  // Written beside the library, it is a manifest the registry loads.
+  write_manifest(m, dir / "alpha.json");
+  PluginRegistry registry(search_path({dir}));
+  REQUIRE(registry.plugins().size() == 1);
+  REQUIRE(registry.plugins()[0].manifest.tasks == m.tasks);
+  const PluginRecord* record = registry.find_by_model_type("alpha");
+  REQUIRE(record != nullptr);
+  CHECK(record->state == PluginState::Loaded);
+  CHECK(registry.warnings().empty());
+}
+
+TEST_CASE("describe_plugin_library names the file and the reason for a broken library") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  fs::copy_file(fixture_library("fixture_throwing"), dir / "libfixture_throwing.so");
+  write_file(dir / "libgarbage.so", "garbage");
+  const std::string throwing = (dir / "libfixture_throwing.so").string() + ": registration threw";
+  CHECK_THROWS_WITH_AS(describe_plugin_library(dir / "libfixture_throwing.so"), doctest::Contains(throwing.c_str()),
+                       RegistryError);
+  CHECK_THROWS_WITH_AS(describe_plugin_library(dir / "libgarbage.so"),
+                       doctest::Contains("not a loadable shared library"), RegistryError);
+  CHECK_THROWS_WITH_AS(describe_plugin_library(dir / "libabsent.so"), doctest::Contains("libabsent.so"),
+                       RegistryError);
+}
+
+TEST_CASE("a manifest without tasks (written before they existed) still loads") {
+  TempDir tmp;
+  fs::path manifest_path = install_fixture(tmp.sub("p"), "fixture_alpha", "alpha", {"alpha", "shared"});
+  REQUIRE_FALSE(contains(read_file_text(manifest_path), "tasks"));
+  PluginRegistry registry(search_path({tmp.path() / "p"}));
+  const PluginRecord* record = registry.find_by_model_type("alpha");
+  REQUIRE(record != nullptr);
+  CHECK(record->state == PluginState::Loaded);
+  CHECK_FALSE(record->manifest.tasks.has_value());
+  CHECK(record->tasks.size() == 1);
+  CHECK(registry.warnings().empty());
+}
+
+TEST_CASE("a manifest whose tasks disagree with what the library registers is skipped with one warning") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  install_fixture(dir, "fixture_alpha", "alpha", {"alpha", "shared"});
+  auto doc = manifest("alpha", {"alpha", "shared"}, "libfixture_alpha.so");
+  doc["tasks"] = nlohmann::json::array({{{"task", "fixture-task"}, {"hf_class", "AlphaForSomethingElse"}}});
+  write_file(dir / "alpha.json", doc.dump());
+  PluginRegistry registry(search_path({dir}));
+  std::string warning = only_warning_about(registry, dir / "alpha.json");
+  CHECK(contains(warning, "lists tasks fixture-task (AlphaForSomethingElse)"));
+  CHECK(contains(warning, "registers fixture-task (AlphaForTesting)"));
+  CHECK(registry.find_by_model_type("alpha") == nullptr);
+}

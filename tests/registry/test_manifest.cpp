@@ -70,3 +70,48 @@ TEST_CASE("read_manifest reports an unreadable file") {
   CHECK_THROWS_WITH_AS(read_manifest(tmp.path() / "absent.json"), "cannot read manifest",
                        ManifestError);
 }
+
+TEST_CASE("a manifest's optional tasks are read in order; without them the field is absent") {
+  auto doc = manifest("x", {"x"}, "libx.so");
+  CHECK_FALSE(parse_manifest(doc.dump(), "x.json").tasks.has_value());
+  doc["tasks"] = nlohmann::json::array({{{"task", "masked-lm"}, {"hf_class", "XForMaskedLM"}},
+                                        {{"task", "feature-extraction"}, {"hf_class", "XModel"}}});
+  auto m = parse_manifest(doc.dump(), "x.json");
+  REQUIRE(m.tasks.has_value());
+  CHECK(*m.tasks == std::vector<exporters::registry::ManifestTask>{{"masked-lm", "XForMaskedLM"},
+                                                                     {"feature-extraction", "XModel"}});
+}
+
+TEST_CASE("malformed tasks in a manifest are rejected with the field named") {
+  for (nlohmann::json bad : {nlohmann::json("masked-lm"), nlohmann::json::array({"masked-lm"}),
+                             nlohmann::json::array({{{"task", "masked-lm"}}}),
+                             nlohmann::json::array({{{"task", ""}, {"hf_class", "X"}}})}) {
+    auto doc = manifest("x", {"x"}, "libx.so");
+    doc["tasks"] = bad;
+    CAPTURE(bad.dump());
+    CHECK_THROWS_WITH_AS(parse_manifest(doc.dump(), "x.json"), doctest::Contains("\"tasks\""), ManifestError);
+  }
+}
+
+TEST_CASE("manifest_to_json writes the documented fields in order and reads back equal") {
+  exporters::registry::PluginManifest m;
+  m.name = "bert";
+  m.version = "1.0.0";
+  m.abi = 1;
+  m.model_types = {"bert"};
+  m.library = "libbert.so";
+  m.tasks = std::vector<exporters::registry::ManifestTask>{{"masked-lm", "BertForMaskedLM"}, {"qa \"x\"", "BertQ"}};
+  const std::string text = exporters::registry::manifest_to_json(m);
+  CHECK(text.find("\"name\"") < text.find("\"version\""));
+  CHECK(text.find("\"library\"") < text.find("\"tasks\""));
+  CHECK(contains(text, R"({"task": "masked-lm", "hf_class": "BertForMaskedLM"})"));
+  auto back = parse_manifest(text, "/p/bert.json");
+  CHECK(back.name == m.name);
+  CHECK(back.version == m.version);
+  CHECK(back.abi == 1);
+  CHECK(back.model_types == m.model_types);
+  CHECK(back.library == m.library);
+  CHECK(back.tasks == m.tasks);
+  m.tasks.reset();
+  CHECK_FALSE(contains(exporters::registry::manifest_to_json(m), "tasks"));
+}

@@ -4,7 +4,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "core/backends/tflite/model.hpp"
@@ -174,6 +176,32 @@ TEST_CASE("float16 stores float weights as FLOAT16 buffers widened by DEQUANTIZE
     if (t.is_const()) CHECK(t.type != tfl::TflType::F32);
 }
 
+TEST_CASE("float16 buffers hold the halves of the weights; float32 min saturates to -65504, not -inf") {
+  Graph g;
+  Value* x = g.add_input("x", {DType::F32, {1, 4}});
+  const float lowest = std::numeric_limits<float>::lowest();
+  Value* mask = g.constant(Tensor::from_f32({1, 4}, {0.0f, lowest, 1.5f, -70000.0f}));
+  g.add_output(g.add1("add", {x, mask}), "y");
+  tfl::TfliteOptions opt;
+  opt.quantize = tfl::Quantization::Float16;
+  const std::vector<uint8_t> bytes = tfl::serialize_tflite(g, opt);
+  const fbs::Model* model = fbs::GetModel(bytes.data());
+  bool found = false;
+  for (const auto* t : *model->subgraphs()->Get(0)->tensors()) {
+    if (t->type() != fbs::TensorType_FLOAT16) continue;
+    const auto* data = model->buffers()->Get(t->buffer())->data();
+    REQUIRE(data->size() == 8);
+    uint16_t h[4];
+    std::memcpy(h, data->data(), 8);
+    CHECK(h[0] == 0x0000);
+    CHECK(h[1] == 0xfbff);  // -65504
+    CHECK(h[2] == 0x3e00);  // 1.5
+    CHECK(h[3] == 0xfbff);
+    found = true;
+  }
+  CHECK(found);
+}
+
 TEST_CASE("every canonical IR op has a lowering row") {
   auto rows = tfl::lowered_ops();
   for (const auto& op : exporters::ir::op_names())
@@ -233,4 +261,125 @@ TEST_CASE("layout pass: SegFormer-style flatten (NCHW -> [N, C, HW] -> [N, HW, C
   Graph back = tfl::read_tflite_bytes(bytes.data(), bytes.size());
   auto got = run_interpreter(back, inputs);
   CHECK(max_abs_diff(got[0], ref[0]) <= 1e-4 * std::max(1.0, max_abs(ref[0])));
+}
+
+TEST_CASE("TFLITE_METADATA: a ModelMetadata flatbuffer (M001) with every input and output described in subgraph order") {
+  Graph g;
+  // Inputs in an order that differs from the descriptions' (alphabetical) map order.
+  Value* z = g.add_input("zeta", {DType::F32, {1, 4}});
+  Value* img = g.add_input("alpha_image", {DType::F32, {1, 4}});
+  Value* s = g.add1("add", {z, img});
+  g.add_output(g.add1("relu", {s}), "scores");
+  g.add_output(g.add1("tanh", {s}), "undescribed");
+  tfl::TfliteOptions opt;
+  opt.description = "metadata test model";
+  opt.name = "tiny";
+  opt.version = "2.0";
+  opt.author = "someone";
+  opt.inputs["zeta"].description = "Zeta features";
+  tfl::TensorDescription image;
+  image.description = "An RGB image";
+  image.image = true;
+  image.color_space = "RGB";
+  image.mean = {127.5f, 127.5f, 127.5f};
+  image.std = {63.75f, 63.75f, 63.75f};
+  opt.inputs["alpha_image"] = image;
+  opt.outputs["scores"].description = "Scores, one per feature";
+  auto bytes = tfl::serialize_tflite(g, opt);
+
+  const fbs::Model* model = fbs::GetModel(bytes.data());
+  std::string buffer;
+  int entries = 0;
+  for (const auto* md : *model->metadata()) {
+    if (md->name()->str() != "TFLITE_METADATA") continue;
+    ++entries;
+    const auto* data = model->buffers()->Get(md->buffer())->data();
+    REQUIRE(data);
+    buffer.assign(reinterpret_cast<const char*>(data->data()), data->size());
+  }
+  REQUIRE(entries == 1);
+  // The file identifier of the metadata schema sits at bytes 4..7.
+  REQUIRE(buffer.size() > 8);
+  CHECK(buffer.substr(4, 4) == "M001");
+
+  // Field ids of the published schema, read without our generated code:
+  // ModelMetadata name 0, description 1, version 2, subgraph_metadata 3,
+  // author 4, min_parser_version 7 (vtable offset 4 + 2 * id).
+  const auto* root = flatbuffers::GetRoot<flatbuffers::Table>(buffer.data());
+  auto str = [](const flatbuffers::Table* t, int id) {
+    const auto* s = t->GetPointer<const flatbuffers::String*>(static_cast<flatbuffers::voffset_t>(4 + 2 * id));
+    return s ? s->str() : std::string("<absent>");
+  };
+  CHECK(str(root, 0) == "tiny");
+  CHECK(str(root, 1) == "metadata test model");
+  CHECK(str(root, 2) == "2.0");
+  CHECK(str(root, 4) == "someone");
+  CHECK(str(root, 7) == "1.0.0");
+  using Tables = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::Table>>;
+  const auto* subgraphs = root->GetPointer<const Tables*>(4 + 2 * 3);
+  REQUIRE(subgraphs);
+  REQUIRE(subgraphs->size() == 1);
+  // SubGraphMetadata input_tensor_metadata 2, output_tensor_metadata 3; TensorMetadata name 0, description 1.
+  const auto* inputs = subgraphs->Get(0)->GetPointer<const Tables*>(4 + 2 * 2);
+  const auto* outputs = subgraphs->Get(0)->GetPointer<const Tables*>(4 + 2 * 3);
+  REQUIRE(inputs);
+  REQUIRE(outputs);
+  const fbs::SubGraph* sg = model->subgraphs()->Get(0);
+  REQUIRE(inputs->size() == sg->inputs()->size());
+  REQUIRE(outputs->size() == sg->outputs()->size());
+  for (size_t i = 0; i < inputs->size(); ++i)
+    CHECK(str(inputs->Get(i), 0) == sg->tensors()->Get(sg->inputs()->Get(i))->name()->str());
+  for (size_t i = 0; i < outputs->size(); ++i)
+    CHECK(str(outputs->Get(i), 0) == sg->tensors()->Get(sg->outputs()->Get(i))->name()->str());
+  CHECK(str(inputs->Get(0), 0) == "zeta");
+  CHECK(str(inputs->Get(0), 1) == "Zeta features");
+  CHECK(str(inputs->Get(1), 1) == "An RGB image");
+  CHECK(str(outputs->Get(0), 1) == "Scores, one per feature");
+  CHECK(str(outputs->Get(1), 1) == "Output 'undescribed', FLOAT32 [1, 4]");  // made from name, type, shape
+
+  // Our reader decodes the same, with content and normalisation.
+  tfl::ModelDescription d = tfl::decode_model_metadata(buffer, "test");
+  CHECK(d.name == "tiny");
+  CHECK(d.min_parser_version == "1.0.0");
+  REQUIRE(d.inputs.size() == 2);
+  CHECK(d.inputs[0].first == "zeta");
+  CHECK_FALSE(d.inputs[0].second.image);
+  CHECK(d.inputs[0].second.mean.empty());
+  CHECK(d.inputs[1].first == "alpha_image");
+  CHECK(d.inputs[1].second.image);
+  CHECK(d.inputs[1].second.color_space == "RGB");
+  CHECK(d.inputs[1].second.mean == std::vector<float>{127.5f, 127.5f, 127.5f});
+  CHECK(d.inputs[1].second.std == std::vector<float>{63.75f, 63.75f, 63.75f});
+  REQUIRE(d.outputs.size() == 2);
+  CHECK(d.outputs[1].first == "undescribed");
+
+  // The model still runs in LiteRT with the metadata in it.
+  const fs::path file = scratch_dir() / "metadata.tflite";
+  tfl::write_tflite(g, opt, file);
+  const Tensor a = random_tensor(DType::F32, {1, 4}, -1, 1), b = random_tensor(DType::F32, {1, 4}, -1, 1);
+  auto lite = run_litert(file, {{"zeta", a}, {"alpha_image", b}});
+  REQUIRE(lite.count("scores") == 1);
+  const float* pa = a.data_as<float>();
+  const float* pb = b.data_as<float>();
+  for (int k = 0; k < 4; ++k) CHECK(lite.at("scores").data_as<float>()[k] == doctest::Approx(std::max(0.f, pa[k] + pb[k])));
+
+  // inspect's summary shows each description beside its tensor.
+  const auto summary = tfl::summarize_tflite(file);
+  REQUIRE(summary.model_metadata);
+  REQUIRE(summary.inputs.size() == 2);
+  REQUIRE(summary.inputs[1].metadata);
+  CHECK(summary.inputs[1].metadata->description == "An RGB image");
+  const std::string text = tfl::format_summary(summary);
+  CHECK(text.find("      Zeta features\n") != std::string::npos);
+  CHECK(text.find("normalization: (x - mean) / std, mean [127.5, 127.5, 127.5], std [63.75, 63.75, 63.75]") != std::string::npos);
+}
+
+TEST_CASE("a malformed TFLITE_METADATA buffer is one error naming the entry") {
+  CHECK_THROWS_WITH_AS(tfl::decode_model_metadata("garbage but long enough", "x.tflite"),
+                       doctest::Contains("x.tflite: metadata 'TFLITE_METADATA'"), tfl::TfliteError);
+  std::string fake(16, '\0');
+  fake.replace(4, 4, "M001");
+  fake[0] = 100;  // root offset past the end
+  CHECK_THROWS_WITH_AS(tfl::decode_model_metadata(fake, "x.tflite"),
+                       doctest::Contains("not a valid ModelMetadata flatbuffer"), tfl::TfliteError);
 }

@@ -3,14 +3,19 @@
 models made by tools/model_generator (random weights), and LibTorch's own
 load and forward of the same .pt for reference.
 
+  meson compile -C build bench      # builds build/tools/bench/torch_load
   /usr/bin/python3 tools/bench/bench.py [--exporters build/tools/exporters]
         [--models bert,vit,gpt2] [--runs 3] [--layers-scan] [--work build/bench]
 
 Prints one row per (model, export) with medians over --runs: wall time,
 peak resident memory, output size, op count, the phase breakdown that
-`exporters --profile` reports, and the wall time as a ratio to LibTorch's
-load time of the same file. Needs Debian's python3-torch; no timing here is
-a test, and ratios travel across machines better than seconds.
+`exporters --profile` reports, and the wall time as ratios to LibTorch's own
+load of the same file, measured in the same run by build/tools/bench/torch_load
+(a C++ program linked to the same LibTorch):
+  x load  export wall / torch::jit::load's time inside that process
+  x proc  export wall / that whole process (LibTorch start-up + load)
+Needs Debian's python3-torch (generator, one forward); no timing here is a
+test, and ratios travel across machines better than seconds.
 """
 import argparse
 import os
@@ -69,8 +74,15 @@ def run_with_rusage(argv):
     return os.waitstatus_to_exitcode(status), wall, usage.ru_maxrss / 1024.0, text
 
 
+def torch_load(exe, model_pt):
+    """LibTorch's own load (C++): (seconds inside the process, process wall)."""
+    start = time.perf_counter()
+    out = subprocess.run([exe, model_pt], capture_output=True, text=True, check=True).stdout
+    return float(out.split()[0]), time.perf_counter() - start
+
+
 def torch_reference(model_pt, inputs_file):
-    """LibTorch load and one forward, timed in a fresh process."""
+    """LibTorch (Python) load and one forward, timed in a fresh process."""
     code = f"""
 import time, torch, json, struct
 torch.set_grad_enabled(False)
@@ -94,7 +106,7 @@ print(t1 - t0, t3 - t2)
 
 def parse_profile(text):
     phases = {}
-    for m in re.finditer(r"^\s+(load\+translate|passes|serialize|validate)\s+([0-9.]+) s", text, re.M):
+    for m in re.finditer(r"^\s+(load|translate|passes|serialize|validate)\s+([0-9.]+) s", text, re.M):
         phases[m.group(1)] = float(m.group(2))
     ops = re.search(r"\((\d+) ops", text)
     return phases, int(ops.group(1)) if ops else -1
@@ -106,14 +118,17 @@ def size_of(path):
     return os.path.getsize(path) if os.path.exists(path) else 0
 
 
-def bench_model(exe, name, model_dir, runs, validate_modes, work):
-    load, forward = zip(*(torch_reference(os.path.join(model_dir, "model.pt"),
-                                          os.path.join(model_dir, "reference.safetensors")) for _ in range(runs)))
-    load_s, fwd_s = statistics.median(load), statistics.median(forward)
-    weights = os.path.getsize(os.path.join(model_dir, "model.pt")) / 2**20
-    print(f"\n## {name}: model.pt {weights:.0f} MiB; LibTorch load {load_s:.2f} s, forward {fwd_s:.3f} s")
-    print(f"{'export':<16} {'validate':<8} {'wall s':>7} {'x load':>7} {'peak MiB':>9} {'out MiB':>8} "
-          f"{'ops':>5}  phases (s)")
+def bench_model(exe, loader, name, model_dir, runs, validate_modes, work):
+    model_pt = os.path.join(model_dir, "model.pt")
+    _, forward = zip(*(torch_reference(model_pt, os.path.join(model_dir, "reference.safetensors"))
+                       for _ in range(runs)))
+    load, proc = zip(*(torch_load(loader, model_pt) for _ in range(runs)))
+    load_s, proc_s, fwd_s = statistics.median(load), statistics.median(proc), statistics.median(forward)
+    weights = os.path.getsize(model_pt) / 2**20
+    print(f"\n## {name}: model.pt {weights:.0f} MiB; LibTorch load {load_s:.2f} s "
+          f"(process with start-up {proc_s:.2f} s), forward {fwd_s:.3f} s")
+    print(f"{'export':<16} {'validate':<8} {'wall s':>7} {'x load':>7} {'x proc':>7} {'peak MiB':>9} "
+          f"{'out MiB':>8} {'ops':>5}  phases (s)")
     for label, args, ext in EXPORTS:
         for validate in validate_modes:
             out = os.path.join(work, f"{name}-{label.replace(' ', '-')}{ext}")
@@ -134,8 +149,8 @@ def bench_model(exe, name, model_dir, runs, validate_modes, work):
             rss = statistics.median(s[1] for s in samples)
             phases, ops = parse_profile(samples[len(samples) // 2][2])
             phase_text = " ".join(f"{k}={v:.2f}" for k, v in phases.items())
-            print(f"{label:<16} {str(validate):<8} {wall:7.2f} {wall / load_s:7.2f} {rss:9.0f} "
-                  f"{size_of(out) / 2**20:8.1f} {ops:5d}  {phase_text}")
+            print(f"{label:<16} {str(validate):<8} {wall:7.2f} {wall / load_s:7.2f} {wall / proc_s:7.2f} "
+                  f"{rss:9.0f} {size_of(out) / 2**20:8.1f} {ops:5d}  {phase_text}")
             if os.path.isdir(out):
                 shutil.rmtree(out, ignore_errors=True)
 
@@ -143,6 +158,8 @@ def bench_model(exe, name, model_dir, runs, validate_modes, work):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--exporters", default=os.path.join(ROOT, "build", "tools", "exporters"))
+    ap.add_argument("--torch-load", default=None,
+                    help="LibTorch load timer (default: tools/bench/torch_load beside --exporters' build)")
     ap.add_argument("--models", default="bert,vit,gpt2")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench"))
@@ -150,16 +167,20 @@ def main():
     ap.add_argument("--layers-scan", action="store_true",
                     help="also export BERT with 2, 6 and 12 layers to show how phases scale")
     a = ap.parse_args()
+    loader = a.torch_load or os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(a.exporters))),
+                                          "tools", "bench", "torch_load")
+    if not os.path.exists(loader):
+        sys.exit(f"bench.py: {loader} not found: run `meson compile -C build bench` first")
     os.makedirs(a.work, exist_ok=True)
     os.environ["BENCH_LOG_DIR"] = a.work
     modes = [False] if a.no_validate_only else [False, True]
     for name in a.models.split(","):
         model_dir = generate(name, MODELS[name], a.work)
-        bench_model(a.exporters, name, model_dir, a.runs, modes, a.work)
+        bench_model(a.exporters, loader, name, model_dir, a.runs, modes, a.work)
     if a.layers_scan:
         for layers in (2, 6, 12):
             model_dir = generate("bert", MODELS["bert"], a.work, layers)
-            bench_model(a.exporters, f"bert-{layers}l", model_dir, a.runs, [False], a.work)
+            bench_model(a.exporters, loader, f"bert-{layers}l", model_dir, a.runs, [False], a.work)
 
 
 if __name__ == "__main__":

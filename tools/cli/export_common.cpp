@@ -1,8 +1,10 @@
 #include "cli/export_common.hpp"
+#include "registry/standard_plugins.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <iterator>
@@ -110,6 +112,23 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
   }
   const registry::PluginRecord* plugin = registry.find_by_model_type(source.model_type);
   if (!plugin) {
+    const std::string config = (source.dir / "config.json").string();
+    for (const auto& record : registry.plugins()) {
+      const auto& types = record.manifest.model_types;
+      if (record.state == registry::PluginState::Broken &&
+          std::find(types.begin(), types.end(), source.model_type) != types.end())
+        throw CommandError(fmt::format("{}: model_type '{}' is served by plugin {}, which is broken: {}", config,
+                                       source.model_type, record.file.string(), record.error));
+    }
+    if (const registry::StandardPlugin* standard = registry::standard_plugin_for(source.model_type)) {
+      std::vector<std::string> dirs;
+      for (const auto& entry : registry.search_path()) dirs.push_back(entry.dir.string());
+      throw CommandError(fmt::format(
+          "{}: no installed plugin serves model_type '{}'; it needs the standard plugin '{}' (lib{}.so with its "
+          "manifest {}.json), which is not on the plugin search path ({}); see `exporters plugins list`",
+          config, source.model_type, standard->name, standard->name, standard->name,
+          dirs.empty() ? "no existing folders" : fmt::format("{}", fmt::join(dirs, ", "))));
+    }
     if (!requested_task.empty())
       throw CommandError(fmt::format("--task {}: no plugin serves model_type '{}' (see `exporters plugins list`)",
                                      requested_task, source.model_type));

@@ -1,7 +1,9 @@
-// exporters plugins [list|verify]
-//   list:   what the manifests on the search path say; no plugin code runs.
-//   verify: loads every plugin and registers it; exit 1 if any is broken.
+// exporters plugins [list|verify|manifest]
+//   list:     what the manifests on the search path say; no plugin code runs.
+//   verify:   loads every plugin and registers it; exit 1 if any is broken.
+//   manifest: writes the manifest of a plugin library (for plugin builds).
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -51,6 +53,21 @@ std::vector<std::string> override_notes(const PluginRegistry& registry, const Pl
   return notes;
 }
 
+// The tasks a plugin serves: what it registered once loaded, else what its manifest lists.
+std::string tasks_note(const PluginRecord& record) {
+  std::vector<registry::ManifestTask> tasks;
+  if (record.state == PluginState::Loaded) {
+    for (const auto& t : record.tasks) tasks.push_back({t.task, t.hf_class});
+  } else if (record.manifest.tasks) {
+    tasks = *record.manifest.tasks;
+  } else {
+    return "tasks: not listed in its manifest (`exporters plugins verify` loads it and counts them)";
+  }
+  std::string note;
+  for (const auto& t : tasks) note += (note.empty() ? "" : ", ") + t.task + " (" + t.hf_class + ")";
+  return "tasks: " + (note.empty() ? std::string("none") : note);
+}
+
 void print_report(const PluginRegistry& registry, bool verified) {
   struct Row {
     std::vector<std::string> cells;
@@ -69,6 +86,7 @@ void print_report(const PluginRegistry& registry, bool verified) {
                                                   : "-");
     }
     if (record.state == PluginState::Broken) row.notes.push_back("reason: " + record.error);
+    else row.notes.push_back(tasks_note(record));
     for (auto& note : override_notes(registry, record)) row.notes.push_back(std::move(note));
     rows.push_back(std::move(row));
   }
@@ -123,6 +141,18 @@ int run_verify(const GlobalOptions& global) {
   return broken == 0 ? 0 : kExitFailure;
 }
 
+int run_manifest(const std::string& library, const std::string& output) {
+  try {
+    registry::write_manifest(registry::describe_plugin_library(library), output);
+  } catch (const registry::RegistryError& e) {
+    throw CommandError(e.what());
+  } catch (const registry::ManifestError& e) {
+    throw CommandError(e.what());
+  }
+  fmt::print("wrote {}\n", output);
+  return 0;
+}
+
 }  // namespace
 
 void add_plugins_command(CLI::App& app, CommandContext& context) {
@@ -135,6 +165,14 @@ void add_plugins_command(CLI::App& app, CommandContext& context) {
   CLI::App* verify = cmd->add_subcommand(
       "verify", "Load and register every plugin; exit code 1 if any is broken");
   verify->fallthrough();
+  CLI::App* manifest = cmd->add_subcommand(
+      "manifest", "Load a plugin library and write its JSON manifest (name, version, model types, tasks)");
+  manifest->fallthrough();
+  auto library = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  manifest->add_option("LIBRARY", *library, "The plugin's shared library (lib<name>.so)")->required();
+  manifest->add_option("-o,--output", *output, "The manifest to write, beside the library (<name>.json)")
+      ->required();
   cmd->require_subcommand(0, 1);
 
   cmd->callback([&context] {
@@ -142,6 +180,9 @@ void add_plugins_command(CLI::App& app, CommandContext& context) {
   });
   list->callback([&context] { context.action = [&context] { return run_list(context.global); }; });
   verify->callback([&context] { context.action = [&context] { return run_verify(context.global); }; });
+  manifest->callback([&context, library, output] {
+    context.action = [library, output] { return run_manifest(*library, *output); };
+  });
 }
 
 }  // namespace exporters::cli

@@ -83,19 +83,15 @@ uint64_t BlobStorageWriter::append(const ir::Tensor& tensor, bool as_f16) {
   if (!convert) {
     write(tensor.data(), tensor.nbytes());
   } else {
-    // fp16 conversion in fixed-size chunks; values beyond the fp16 range
-    // are clamped to +-65504 so "finfo.min" masks stay finite.
+    // fp16 conversion in fixed-size chunks (no full-size copy); finite
+    // values beyond the fp16 range saturate to +-65504 so "finfo.min"
+    // masks stay finite.
     constexpr size_t kChunk = 1 << 16;
     std::vector<uint16_t> buf(std::min<uint64_t>(kChunk, count));
     const float* src = tensor.data_as<float>();
     for (uint64_t i = 0; i < count; i += kChunk) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, count - i));
-      for (size_t j = 0; j < n; ++j) {
-        float v = src[i + j];
-        if (v > 65504.0f) v = 65504.0f;
-        if (v < -65504.0f) v = -65504.0f;
-        buf[j] = ir::float_to_half(v);
-      }
+      ir::floats_to_halves(src + i, buf.data(), n, /*saturate=*/true);
       write(buf.data(), n * sizeof(uint16_t));
     }
   }

@@ -46,7 +46,19 @@ TflType tfl_type_of(ir::DType dtype) {
 }
 
 std::vector<uint8_t> encode_model(const TflModel& m) {
-  flatbuffers::FlatBufferBuilder b(1024 + m.buffer_bytes);
+  const flatbuffers::DetachedBuffer b = encode_model_buffer(m);
+  return std::vector<uint8_t>(b.data(), b.data() + b.size());
+}
+
+flatbuffers::DetachedBuffer encode_model_buffer(const TflModel& m) {
+  // Reserve everything up front: growing the builder copies the whole
+  // model into a 1.5x larger block, briefly holding both.
+  size_t reserve = m.buffer_bytes + (size_t{1} << 20);
+  reserve += 16 * m.tensors.size();  // alignment padding of constant buffers
+  for (const auto& t : m.tensors) reserve += 96 + t.name.size() + 8 * t.shape.size() + 4 * t.quant.scale.size() + 8 * t.quant.zero_point.size();
+  for (const auto& op : m.ops) reserve += 96 + 4 * (op.inputs.size() + op.outputs.size());
+  for (const auto& [name, value] : m.metadata) reserve += 32 + name.size() + value.size();
+  flatbuffers::FlatBufferBuilder b(reserve);
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers;
   buffers.push_back(fb::CreateBuffer(b));  // the empty sentinel
 
@@ -56,16 +68,28 @@ std::vector<uint8_t> encode_model(const TflModel& m) {
     buffers.push_back(fb::CreateBuffer(b, v));
     return static_cast<uint32_t>(buffers.size() - 1);
   };
+  // float32 values stored as float16, converted in place in the builder;
+  // finite values beyond the half range saturate (masks stay finite).
+  auto half_buffer = [&](const ir::Tensor& values) {
+    const size_t count = static_cast<size_t>(values.numel());
+    b.ForceVectorAlignment(count * 2, sizeof(uint8_t), 16);
+    uint8_t* dst = nullptr;
+    auto v = b.CreateUninitializedVector(count * 2, sizeof(uint8_t), &dst);
+    ir::floats_to_halves(values.data_as<float>(), reinterpret_cast<uint16_t*>(dst), count, /*saturate=*/true);
+    buffers.push_back(fb::CreateBuffer(b, v));
+    return static_cast<uint32_t>(buffers.size() - 1);
+  };
 
   // Constants that share storage share one buffer.
-  std::map<std::pair<const void*, size_t>, uint32_t> by_storage;
+  std::map<std::tuple<const void*, size_t, bool>, uint32_t> by_storage;
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
   for (const auto& t : m.tensors) {
     uint32_t buf = 0;
     if (t.data && t.data->nbytes() > 0) {
-      auto key = std::pair{t.data->data(), t.data->nbytes()};
+      auto key = std::tuple{t.data->data(), t.data->nbytes(), t.f16_from_f32};
       auto it = by_storage.find(key);
-      buf = it != by_storage.end() ? it->second : (by_storage[key] = data_buffer(t.data->data(), t.data->nbytes()));
+      if (it != by_storage.end()) buf = it->second;
+      else buf = by_storage[key] = t.f16_from_f32 ? half_buffer(*t.data) : data_buffer(t.data->data(), t.data->nbytes());
     }
     std::vector<int32_t> shape(t.shape.begin(), t.shape.end());
     flatbuffers::Offset<fb::QuantizationParameters> q = 0;
@@ -117,7 +141,7 @@ std::vector<uint8_t> encode_model(const TflModel& m) {
   fb::FinishModelBuffer(b, model);
   if (b.GetSize() >= (size_t{1} << 31))
     throw TfliteError("tflite writer: the model exceeds the 2 GiB flatbuffer limit");
-  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  return b.Release();
 }
 
 namespace {

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include <flatbuffers/flatbuffers.h>
+
 #include "exporters/ir/graph.hpp"
 #include "tflite.hpp"
 
@@ -36,8 +38,14 @@ struct TflTensor {
   TflType type = TflType::F32;
   std::vector<int64_t> shape;
   std::optional<ir::Tensor> data;  // constant contents (raw bytes, row-major)
+  // Float16 weights keep their float32 `data`; the encoder writes them as
+  // halves straight into the flatbuffer (no full-size fp16 copy in memory).
+  bool f16_from_f32 = false;
   TflQuant quant;
   bool is_const() const { return data.has_value(); }
+  size_t stored_bytes() const {
+    return !data ? 0 : f16_from_f32 ? static_cast<size_t>(data->numel()) * 2 : data->nbytes();
+  }
 };
 
 struct TflOp {
@@ -72,10 +80,16 @@ struct TflModel {
 
 // Flatbuffer (de)serialisation, in flatbuffer_io.cpp.
 std::vector<uint8_t> encode_model(const TflModel& model);
+// The same, as the builder's own buffer (written to a file without a copy).
+flatbuffers::DetachedBuffer encode_model_buffer(const TflModel& model);
 // Verifies the buffer (flatbuffers::Verifier plus index checks) and parses
 // subgraph 0. Constant tensors borrow from `keepalive`'s bytes.
 TflModel decode_model(const uint8_t* data, size_t size, const std::string& what,
                       std::shared_ptr<const void> keepalive);
+
+// The TFLITE_METADATA buffer (ModelMetadata) for a built model, in
+// metadata.cpp: tensor metadata in the subgraph's input / output order.
+std::string encode_model_metadata(const TflModel& model, const TfliteOptions& options);
 
 // Builtin op table, in builtin_table.cpp.
 const char* builtin_name(int32_t code);

@@ -29,7 +29,8 @@ void to_float16(TflModel& m) {
         half.name = c.name + "/fp16";
         half.type = TflType::F16;
         half.shape = c.shape;
-        half.data = c.data->cast(ir::DType::F16);
+        half.data = c.data;
+        half.f16_from_f32 = true;
         TflTensor wide;
         wide.name = c.name + "/dequantized";
         wide.type = TflType::F32;

@@ -1,6 +1,7 @@
 // read_tflite / summarize_tflite: load the file once, verify, then raise to
 // IR or summarise for `exporters inspect`.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <fstream>
 #include <sstream>
@@ -58,7 +59,14 @@ TfliteSummary summarize_tflite(const std::filesystem::path& path) {
   s.operators = m.ops.size();
   s.subgraphs = 1;
   for (const auto& op : m.ops) ++s.op_histogram[builtin_name(op.code)];
-  for (const auto& [k, v] : m.metadata) s.metadata[k] = printable(v);
+  for (const auto& [k, v] : m.metadata) {
+    if (k == kTfliteMetadataName) {
+      s.model_metadata = decode_model_metadata(v, f.what);
+      s.metadata[k] = fmt::format("<ModelMetadata flatbuffer, {} bytes; shown above>", v.size());
+    } else {
+      s.metadata[k] = printable(v);
+    }
+  }
   for (const auto& sig : m.signatures) s.signature_keys.push_back(sig.key);
   auto info = [&](int32_t t, bool input) {
     TfliteTensorInfo i;
@@ -76,6 +84,18 @@ TfliteSummary summarize_tflite(const std::filesystem::path& path) {
   };
   for (int32_t t : m.inputs) s.inputs.push_back(info(t, true));
   for (int32_t t : m.outputs) s.outputs.push_back(info(t, false));
+  // Tensor metadata i describes subgraph input / output i.
+  if (s.model_metadata) {
+    auto attach = [&](std::vector<TfliteTensorInfo>& infos,
+                      const std::vector<std::pair<std::string, TensorDescription>>& described, const char* kind) {
+      if (described.size() != infos.size())
+        throw TfliteError(fmt::format("{}: metadata '{}' describes {} {}s, the subgraph has {}", f.what,
+                                      kTfliteMetadataName, described.size(), kind, infos.size()));
+      for (size_t i = 0; i < infos.size(); ++i) infos[i].metadata = described[i].second;
+    };
+    attach(s.inputs, s.model_metadata->inputs, "input");
+    attach(s.outputs, s.model_metadata->outputs, "output");
+  }
   return s;
 }
 
@@ -83,6 +103,14 @@ std::string format_summary(const TfliteSummary& s) {
   std::ostringstream o;
   o << fmt::format("TFLite model, schema version {}, {} bytes\n", s.schema_version, s.file_bytes);
   if (!s.description.empty()) o << fmt::format("description: {}\n", s.description);
+  if (const auto& md = s.model_metadata) {
+    o << fmt::format("model metadata ({}, min parser {}):", kTfliteMetadataName, md->min_parser_version);
+    if (!md->name.empty()) o << fmt::format(" name '{}'", md->name);
+    if (!md->version.empty()) o << fmt::format(", version {}", md->version);
+    if (!md->author.empty()) o << fmt::format(", author {}", md->author);
+    if (!md->license.empty()) o << fmt::format(", license {}", md->license);
+    o << "\n";
+  }
   auto io = [&](const char* title, const std::vector<TfliteTensorInfo>& v) {
     o << title << ":\n";
     for (const auto& t : v) {
@@ -91,6 +119,14 @@ std::string format_summary(const TfliteSummary& s) {
       if (!t.scales.empty())
         o << fmt::format(" quantized scale={} zero_point={}", t.scales[0], t.zero_points.empty() ? 0 : t.zero_points[0]);
       o << "\n";
+      if (t.metadata) {
+        o << fmt::format("      {}\n", t.metadata->description);
+        if (t.metadata->image)
+          o << fmt::format("      image ({})\n", t.metadata->color_space.empty() ? "colour space not stated" : t.metadata->color_space);
+        if (!t.metadata->mean.empty() || !t.metadata->std.empty())
+          o << fmt::format("      normalization: (x - mean) / std, mean [{}], std [{}]\n", fmt::join(t.metadata->mean, ", "),
+                           fmt::join(t.metadata->std, ", "));
+      }
     }
   };
   io("inputs", s.inputs);

@@ -40,13 +40,15 @@ TflModel build_model(const ir::Graph& graph, const TfliteOptions& options) {
     auto it = meta.find("description");
     m.description = it != meta.end() ? it->second : "Exported by exporters";
   }
-  for (const auto& [k, v] : meta) m.metadata.emplace_back(k, v);
+  for (const auto& [k, v] : meta)
+    if (k != kTfliteMetadataName) m.metadata.emplace_back(k, v);
+  m.metadata.emplace_back(kTfliteMetadataName, encode_model_metadata(m, options));
   // Same padded form converters use for the minimum runtime.
   std::string minrt = "1.5.0";
   minrt.resize(16, '\0');
   m.metadata.emplace_back("min_runtime_version", minrt);
   for (const auto& t : m.tensors)
-    if (t.data) m.buffer_bytes += t.data->nbytes();
+    m.buffer_bytes += t.stored_bytes();
   return m;
 }
 
@@ -55,7 +57,7 @@ std::vector<uint8_t> serialize_tflite(const ir::Graph& graph, const TfliteOption
 }
 
 void write_tflite(const ir::Graph& graph, const TfliteOptions& options, const std::filesystem::path& out) {
-  std::vector<uint8_t> bytes = serialize_tflite(graph, options);
+  const flatbuffers::DetachedBuffer bytes = encode_model_buffer(build_model(graph, options));
   static std::atomic<int> seq{0};
   std::filesystem::path tmp = out;
   tmp += fmt::format(".tmp-{}-{}", ::getpid(), seq++);

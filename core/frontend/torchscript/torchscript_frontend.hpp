@@ -30,11 +30,39 @@ struct TorchScriptModel {
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;  // "output_0", ... (tuple order)
   std::shared_ptr<void> keepalive;       // owns the module whose weights constants borrow
+  double load_seconds = 0;               // torch::jit::load
+  uint64_t mapped_bytes = 0;             // tensor records used in place from the mapped file
+  double translate_seconds = 0;          // freeze, inline, translate
 };
 
 class FrontendError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A model.pt loaded once: forward()'s input names are known before the
+// shapes are chosen, and translate() reuses the same loaded module.
+class TorchScriptArchive {
+ public:
+  // Loads with LibTorch; throws FrontendError naming the file.
+  explicit TorchScriptArchive(const std::filesystem::path& model_pt);
+  ~TorchScriptArchive();
+  TorchScriptArchive(TorchScriptArchive&&) noexcept;
+  TorchScriptArchive& operator=(TorchScriptArchive&&) noexcept;
+
+  const std::filesystem::path& path() const;
+  const std::vector<std::string>& input_names() const;
+  double load_seconds() const;
+  // Bytes of tensor records LibTorch uses in place from the mapped file
+  // instead of copies (large, 64-byte aligned, stored records).
+  uint64_t mapped_bytes() const;
+  // Freezes, inlines and translates (see load_torchscript). Once only: the
+  // archive's module moves into the result.
+  TorchScriptModel translate(const TorchScriptOptions& options);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Loads, freezes, inlines, specialises to the shapes, folds shape

@@ -2,6 +2,9 @@
 // translates its graph node by node through the converter table. The only
 // translation unit of the frontend that includes LibTorch.
 #include <algorithm>
+#include <cstring>
+#include <string_view>
+#include <chrono>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -20,6 +23,9 @@
 #include <torch/csrc/jit/runtime/operator.h>
 #include <torch/script.h>
 
+#include <caffe2/serialize/read_adapter_interface.h>
+
+#include "core/io/zip_archive.hpp"
 #include "core/runtime/interpreter.hpp"
 #include "torchscript_frontend.hpp"
 
@@ -43,14 +49,123 @@ std::string short_error(const std::exception& e) {
   return text;
 }
 
-torch::jit::Module load_module(const fs::path& path) {
+// LibTorch reads model.pt through this adapter over the mapped file. Reads
+// of large stored tensor records ("<archive>/data/<n>") are not copied: the
+// adapter remembers the destination, and once the module is loaded each such
+// storage is re-pointed at the record's bytes in the (copy-on-write)
+// mapping. Loading a base-sized model then costs its pickles and code, not
+// a copy of every weight.
+class MappedReadAdapter final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  static constexpr size_t kMinDeferredBytes = 64 * 1024;
+
+  MappedReadAdapter(std::shared_ptr<const io::MappedZip> zip, bool defer) : zip_(std::move(zip)), defer_(defer) {}
+
+  size_t size() const override { return static_cast<size_t>(zip_->size()); }
+
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= zip_->size()) return 0;
+    n = static_cast<size_t>(std::min<uint64_t>(n, zip_->size() - pos));
+    if (defer_ && n >= kMinDeferredBytes) {
+      const io::ZipEntry* e = zip_->stored_entry_at(pos);
+      // Only 64-byte aligned records: LibTorch's own buffers are, and
+      // vectorised kernels may rely on it.
+      if (e && e->size == n && e->data_offset % 64 == 0 && is_data_record(e->name)) {
+        deferred_[buf] = e;
+        return n;
+      }
+    }
+    std::memcpy(buf, zip_->data() + pos, n);
+    return n;
+  }
+
+  // Storage data pointer -> the record whose bytes it should hold.
+  std::unordered_map<void*, const io::ZipEntry*>& deferred() const { return deferred_; }
+
+ private:
+  static bool is_data_record(const std::string& name) {
+    const auto slash = name.find('/');
+    return slash != std::string::npos && name.compare(slash, 6, "/data/") == 0;
+  }
+
+  std::shared_ptr<const io::MappedZip> zip_;
+  bool defer_;
+  mutable std::unordered_map<void*, const io::ZipEntry*> deferred_;
+};
+
+// Classes with __setstate__ run code on their tensors while loading; such
+// archives are read with plain copies.
+bool runs_code_while_loading(const io::MappedZip& zip) {
+  static constexpr std::string_view kSetState = "__setstate__";
+  for (const io::ZipEntry& e : zip.entries()) {
+    if (e.method != 0 || e.name.find("/code/") == std::string::npos) continue;
+    std::string_view text(reinterpret_cast<const char*>(zip.data() + e.data_offset), e.size);
+    if (text.find(kSetState) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// Re-points every deferred storage reachable from the module at the mapped
+// file. Returns false when a deferred record was not reached (its storage
+// is then not known to be alive), and the caller loads again with copies.
+bool attach_deferred_storages(const torch::jit::Module& module, const std::shared_ptr<const io::MappedZip>& zip,
+                              std::unordered_map<void*, const io::ZipEntry*>& deferred, uint64_t& attached) {
+  std::vector<c10::IValue> stack{module._ivalue()};
+  std::unordered_set<const void*> seen;
+  while (!stack.empty() && !deferred.empty()) {
+    c10::IValue v = std::move(stack.back());
+    stack.pop_back();
+    if (v.isTensor()) {
+      const at::Tensor& t = v.toTensor();
+      if (!t.defined() || !t.has_storage()) continue;
+      const c10::Storage& storage = t.storage();
+      auto it = deferred.find(storage.data());
+      if (it == deferred.end()) continue;
+      auto* keep = new std::shared_ptr<const io::MappedZip>(zip);
+      void* bytes = const_cast<uint8_t*>(zip->data() + it->second->data_offset);
+      storage.set_data_ptr(c10::DataPtr(
+          bytes, keep, [](void* ctx) { delete static_cast<std::shared_ptr<const io::MappedZip>*>(ctx); },
+          c10::Device(c10::DeviceType::CPU)));  // frees the untouched buffer LibTorch allocated
+      attached += it->second->size;
+      deferred.erase(it);
+    } else if (v.isObject()) {
+      auto obj = v.toObject();
+      if (!seen.insert(obj.get()).second) continue;
+      for (const c10::IValue& slot : obj->slots()) stack.push_back(slot);
+    } else if (v.isTuple()) {
+      for (const c10::IValue& e : v.toTupleRef().elements()) stack.push_back(e);
+    } else if (v.isList()) {
+      for (const c10::IValue& e : v.toListRef()) stack.push_back(e);
+    } else if (v.isGenericDict()) {
+      for (const auto& kv : v.toGenericDict()) stack.push_back(kv.value());
+    }
+  }
+  return deferred.empty();
+}
+
+torch::jit::Module load_module(const fs::path& path, uint64_t* mapped_bytes = nullptr) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw FrontendError(fmt::format("{}: no such file", path.string()));
   if (fs::is_directory(path, ec)) {
     throw FrontendError(fmt::format("{}: is a directory, expected a TorchScript model.pt", path.string()));
   }
+  std::shared_ptr<const io::MappedZip> zip;
   try {
-    return torch::jit::load(path.string());
+    zip = std::make_shared<const io::MappedZip>(path);
+  } catch (const std::exception& e) {
+    std::string reason = e.what();  // "<path>: <defect>"
+    if (reason.rfind(path.string() + ": ", 0) == 0) reason.erase(0, path.string().size() + 2);
+    throw FrontendError(fmt::format("{}: not a loadable TorchScript archive ({})", path.string(), reason));
+  }
+  try {
+    auto adapter = std::make_shared<MappedReadAdapter>(zip, !runs_code_while_loading(*zip));
+    torch::jit::Module module = torch::jit::load(adapter);
+    uint64_t attached = 0;
+    if (attach_deferred_storages(module, zip, adapter->deferred(), attached)) {
+      if (mapped_bytes) *mapped_bytes = attached;
+      return module;
+    }
+    return torch::jit::load(std::make_shared<MappedReadAdapter>(zip, /*defer=*/false));
   } catch (const std::exception& e) {
     throw FrontendError(fmt::format("{}: not a loadable TorchScript archive ({})", path.string(),
                                     short_error(e)));
@@ -953,15 +1068,48 @@ struct LoadedModule {
 
 }  // namespace
 
+struct TorchScriptArchive::Impl {
+  fs::path path;
+  torch::jit::Module module;
+  std::vector<std::string> names;
+  double load_seconds = 0;
+  uint64_t mapped_bytes = 0;
+  bool translated = false;
+};
+
+TorchScriptArchive::TorchScriptArchive(const std::filesystem::path& model_pt) : impl_(std::make_unique<Impl>()) {
+  const auto start = std::chrono::steady_clock::now();
+  impl_->path = model_pt;
+  impl_->module = load_module(model_pt, &impl_->mapped_bytes);
+  impl_->names = forward_argument_names(impl_->module, model_pt);
+  impl_->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+TorchScriptArchive::~TorchScriptArchive() = default;
+TorchScriptArchive::TorchScriptArchive(TorchScriptArchive&&) noexcept = default;
+TorchScriptArchive& TorchScriptArchive::operator=(TorchScriptArchive&&) noexcept = default;
+
+const std::filesystem::path& TorchScriptArchive::path() const { return impl_->path; }
+const std::vector<std::string>& TorchScriptArchive::input_names() const { return impl_->names; }
+double TorchScriptArchive::load_seconds() const { return impl_->load_seconds; }
+uint64_t TorchScriptArchive::mapped_bytes() const { return impl_->mapped_bytes; }
+
 std::vector<std::string> torchscript_input_names(const std::filesystem::path& model_pt) {
-  torch::jit::Module module = load_module(model_pt);
-  return forward_argument_names(module, model_pt);
+  return TorchScriptArchive(model_pt).input_names();
 }
 
 TorchScriptModel load_torchscript(const std::filesystem::path& model_pt, const TorchScriptOptions& options) {
+  return TorchScriptArchive(model_pt).translate(options);
+}
+
+TorchScriptModel TorchScriptArchive::translate(const TorchScriptOptions& options) {
+  if (impl_->translated) throw FrontendError(fmt::format("{}: translated twice", impl_->path.string()));
+  impl_->translated = true;
+  const auto start = std::chrono::steady_clock::now();
+  const fs::path& model_pt = impl_->path;
   auto loaded = std::make_shared<LoadedModule>();
-  torch::jit::Module module = load_module(model_pt);
-  const std::vector<std::string> names = forward_argument_names(module, model_pt);
+  torch::jit::Module module = std::move(impl_->module);
+  const std::vector<std::string>& names = impl_->names;
 
   // Every input needs a shape; name all that are missing at once.
   std::vector<std::string> missing;
@@ -1037,6 +1185,9 @@ TorchScriptModel load_torchscript(const std::filesystem::path& model_pt, const T
     model.graph.add_output(outputs[i], name);
     model.output_names.push_back(name);
   }
+  model.load_seconds = impl_->load_seconds;
+  model.mapped_bytes = impl_->mapped_bytes;
+  model.translate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return model;
 }
 

@@ -102,4 +102,11 @@ class PluginRegistry {
 
 const char* to_string(PluginState state);
 
+// Loads the plugin library at `library_path` (no manifest needed), registers
+// it and returns the manifest that describes it, tasks included; `library`
+// is the file name, so the manifest belongs beside the library. Runs plugin
+// code: this is what the build (and `exporters plugins manifest`) uses to
+// write manifests. Throws RegistryError naming the file and the reason.
+PluginManifest describe_plugin_library(const std::filesystem::path& library_path);
+
 }  // namespace exporters::registry

@@ -76,13 +76,10 @@ class NnWriter {
 
   void set_weights(spec::WeightParams* w, const std::vector<float>& values) {
     if (options.precision == Precision::Float16) {
+      // Keep finite values finite: -3.4e38 attention masks would become -inf.
       std::string bytes(values.size() * 2, '\0');
-      for (size_t i = 0; i < values.size(); ++i) {
-        // Keep finite values finite: -3.4e38 attention masks would become -inf.
-        float v = std::isfinite(values[i]) ? std::clamp(values[i], -65504.0f, 65504.0f) : values[i];
-        uint16_t h = ir::float_to_half(v);
-        std::memcpy(&bytes[2 * i], &h, 2);
-      }
+      ir::floats_to_halves(values.data(), reinterpret_cast<uint16_t*>(bytes.data()), values.size(),
+                           /*saturate=*/true);
       w->set_float16value(std::move(bytes));
     } else {
       w->mutable_floatvalue()->Assign(values.begin(), values.end());
@@ -947,7 +944,7 @@ void fill_network(NN* nn, const ir::Graph& graph, const LegacyOptions& options, 
   spec_version = w.spec_version;
 }
 
-std::string serialize(const ir::Graph& graph, const LegacyOptions& options) {
+spec::Model build_model(const ir::Graph& graph, const LegacyOptions& options) {
   spec::Model model;
   auto* desc = model.mutable_description();
   for (auto* in : graph.inputs()) {
@@ -1026,9 +1023,7 @@ std::string serialize(const ir::Graph& graph, const LegacyOptions& options) {
   md->set_versionstring(options.metadata.version);
   md->set_shortdescription(options.metadata.short_description);
   for (const auto& [k, v] : options.metadata.user_defined) (*md->mutable_userdefined())[k] = v;
-  std::string bytes;
-  if (!model.SerializeToString(&bytes)) throw CoreMLError("NeuralNetwork writer: protobuf serialization failed");
-  return bytes;
+  return model;
 }
 
 }  // namespace
@@ -1037,15 +1032,16 @@ void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, const f
   std::error_code ec;
   if (fs::exists(out, ec) && !options.overwrite)
     throw CoreMLError(fmt::format("{}: already exists (pass --overwrite to replace it)", out.string()));
-  const std::string bytes = serialize(graph, options);
+  const spec::Model model = build_model(graph, options);
   const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
   const fs::path tmp = dir / fmt::format(".{}.tmp-{}", out.filename().string(), ::getpid());
   {
     std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
     if (!f) throw CoreMLError(fmt::format("{}: cannot create a temporary file in {}", out.string(), dir.string()));
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    // Streamed: no second copy of the weights as one serialized string.
+    const bool serialized = model.SerializeToOstream(&f);
     f.close();
-    if (!f) {
+    if (!serialized || !f) {
       fs::remove(tmp, ec);
       throw CoreMLError(fmt::format("{}: writing failed", tmp.string()));
     }

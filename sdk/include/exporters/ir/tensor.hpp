@@ -94,4 +94,11 @@ class Tensor {
 uint16_t float_to_half(float f);
 float half_to_float(uint16_t h);
 
+// Bulk forms of the two above (F16C when the CPU has it; same results, NaN
+// payloads aside). With `saturate`, finite values beyond the half range
+// become +-65504 instead of +-inf, so "float32 min" attention masks stay
+// finite; infinities and NaN pass through.
+void floats_to_halves(const float* src, uint16_t* dst, size_t n, bool saturate = false);
+void halves_to_floats(const uint16_t* src, float* dst, size_t n);
+
 }  // namespace exporters::ir

@@ -1,0 +1,48 @@
+// A read-only, memory-mapped view of a zip archive's entries (ZIP64
+// included). The TorchScript frontend uses it to hand LibTorch the bytes of
+// model.pt without copying the stored (uncompressed) tensor records.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace exporters::io {
+
+struct ZipEntry {
+  std::string name;
+  uint16_t method = 0;         // 0 = stored, 8 = deflate
+  uint64_t data_offset = 0;    // of the entry's (compressed) bytes in the file
+  uint64_t compressed_size = 0;
+  uint64_t size = 0;           // uncompressed
+};
+
+class MappedZip {
+ public:
+  // Maps the file and reads its central directory. Throws
+  // std::runtime_error naming the file and the defect (not a zip,
+  // truncated, an entry outside the file).
+  explicit MappedZip(const std::filesystem::path& path);
+
+  const std::filesystem::path& path() const { return path_; }
+  const uint8_t* data() const { return static_cast<const uint8_t*>(map_.get()); }
+  uint64_t size() const { return size_; }
+  // Owner of the mapping (private, copy-on-write: writes never reach the file).
+  const std::shared_ptr<void>& mapping() const { return map_; }
+
+  const std::vector<ZipEntry>& entries() const { return entries_; }
+  // The stored entry whose bytes start at `offset`, if any.
+  const ZipEntry* stored_entry_at(uint64_t offset) const;
+
+ private:
+  std::filesystem::path path_;
+  std::shared_ptr<void> map_;
+  uint64_t size_ = 0;
+  std::vector<ZipEntry> entries_;
+  std::vector<const ZipEntry*> stored_by_offset_;  // sorted by data_offset
+};
+
+}  // namespace exporters::io
