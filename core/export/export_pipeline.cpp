@@ -7,7 +7,9 @@
 
 #include <stdexcept>
 
+#include "core/export/image_processor.hpp"
 #include "core/frontend/torchscript/torchscript_frontend.hpp"
+#include "core/io/png.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/passes/passes.hpp"
 #include "core/runtime/interpreter.hpp"
@@ -43,7 +45,8 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
                                                  const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
                                                  const ir::Graph& exported, const fs::path& exported_file,
                                                  const ValidationSettings& settings, bool float16,
-                                                 const AppliedTask* applied = nullptr) {
+                                                 const AppliedTask* applied,
+                                                 const std::map<std::string, std::vector<ProcessedImage>>& images) {
   // LibTorch takes the inputs in forward()'s order.
   std::vector<ir::Tensor> torch_inputs;
   for (const auto& name : trace_inputs) {
@@ -71,8 +74,11 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
     if (it == plan.names.end())
       throw std::runtime_error(fmt::format("validation: the export's input '{}' is not an input of the original",
                                            in->name));
-    const ir::Tensor& t = applied ? export_input(*applied, in->name, inputs[static_cast<size_t>(it - plan.names.begin())])
-                                  : inputs[static_cast<size_t>(it - plan.names.begin())];
+    const ir::Tensor& given = inputs[static_cast<size_t>(it - plan.names.begin())];
+    auto from_images = images.find(in->name);
+    const ir::Tensor t = !applied                     ? given
+                         : from_images != images.end() ? export_image_input(*applied, in->name, from_images->second, given)
+                                                       : export_input(*applied, in->name, given);
     if (t.shape() != in->type.shape)
       throw std::runtime_error(fmt::format("validation: input '{}' is [{}] in the export, [{}] here", in->name,
                                            ir::shape_to_string(in->type.shape), ir::shape_to_string(t.shape())));
@@ -195,6 +201,101 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
   return p;
 }
 
+// What validation runs on: --inputs; else, for a model with an image input,
+// --validation-image or the folder's example_image_<i>.png (one per batch
+// item) through the HF image processor; else reference.safetensors when it
+// fits the plan; else generated values.
+struct ValidationInputs {
+  std::vector<ir::Tensor> tensors;                                // the plan's inputs, for LibTorch
+  std::map<std::string, std::vector<ProcessedImage>> images;      // image inputs made from images
+  std::string description;
+};
+
+ValidationInputs validation_inputs(const ValidationSettings& settings, const InputPlan& plan,
+                                   const ModelSource& source) {
+  ValidationInputs v;
+  if (settings.inputs) {
+    v.tensors = inputs_from_file(plan, *settings.inputs);
+    v.description = fmt::format("{} (--inputs){}", settings.inputs->string(),
+                                settings.images.empty() ? "" : "; --validation-image not used");
+    return v;
+  }
+  std::optional<size_t> image_index;
+  for (size_t i = 0; i < plan.names.size() && !image_index; ++i) {
+    const auto& t = plan.types[i];
+    if (t.rank() == 4 && ir::is_float(t.dtype) && t.shape[1] == 3 && !is_token_input(plan.names[i])) image_index = i;
+  }
+  const bool explicit_images = !settings.images.empty();
+  if (explicit_images && !image_index)
+    throw std::runtime_error("--validation-image: the model has no image input (a float [B, 3, H, W] input)");
+  std::vector<fs::path> files = settings.images;
+  std::string note;
+  if (image_index) {
+    const int64_t batch = plan.types[*image_index].shape[0];
+    if (explicit_images && static_cast<int64_t>(files.size()) != batch)
+      throw std::runtime_error(fmt::format("--validation-image: {} image{} given, the batch size is {} (one per batch item)",
+                                           files.size(), files.size() == 1 ? "" : "s", batch));
+    if (!explicit_images) {
+      int64_t found = 0;
+      for (int64_t b = 0; b < batch; ++b) {
+        fs::path png = source.dir / fmt::format("example_image_{}.png", b);
+        if (!fs::is_regular_file(png)) break;
+        files.push_back(png);
+        ++found;
+      }
+      if (found > 0 && found < batch) {
+        note = fmt::format(" (the model folder has example images for {} of {} batch items)", found, batch);
+        files.clear();
+      }
+    }
+  }
+  if (!files.empty()) {
+    const std::string& name = plan.names[*image_index];
+    try {
+      const fs::path config = source.dir / "preprocessor_config.json";
+      if (!fs::is_regular_file(config))
+        throw std::runtime_error(fmt::format("{}: not found (it says how to preprocess the images)", config.string()));
+      const ImageProcessor processor(source.preprocessor, config);
+      std::vector<ProcessedImage> processed;
+      std::vector<std::string> shown;
+      for (const auto& f : files) {
+        processed.push_back(processor.process(io::read_png_rgb(f)));
+        shown.push_back(explicit_images ? f.string() : f.filename().string());
+      }
+      ir::Tensor pixels = pixel_values_tensor(processed);
+      if (pixels.shape() != plan.types[*image_index].shape)
+        throw std::runtime_error(fmt::format("{} makes '{}' [{}] from the images, the export takes [{}]",
+                                             processor.type(), name, ir::shape_to_string(pixels.shape()),
+                                             ir::shape_to_string(plan.types[*image_index].shape)));
+      // Other inputs (none for the vision families) as without images.
+      if (plan.names.size() > 1) v.tensors = example_inputs(plan, source);
+      else v.tensors.resize(1);
+      v.tensors[*image_index] = plan.types[*image_index].dtype == ir::DType::F32
+                                    ? pixels
+                                    : pixels.cast(plan.types[*image_index].dtype);
+      v.description = fmt::format("{} from {}{} through {}", name, fmt::join(shown, ", "),
+                                  explicit_images ? " (--validation-image)" : "", processor.describe());
+      v.images[name] = std::move(processed);
+      return v;
+    } catch (const std::exception& e) {
+      if (explicit_images) throw std::runtime_error(fmt::format("--validation-image: {}", e.what()));
+      note = fmt::format(" (example images not used: {})", e.what());
+    }
+  }
+  if (source.reference) {
+    try {
+      v.tensors = inputs_from_file(plan, *source.reference);
+      v.description = source.reference->filename().string() + note;
+      return v;
+    } catch (const std::exception&) {
+      // Shapes asked for differ from the stored example: generate instead.
+    }
+  }
+  v.tensors = example_inputs(plan, source);
+  v.description = "generated values" + note;
+  return v;
+}
+
 // Reads the written file back and compares it with LibTorch on the plan's inputs.
 void validate_written(const ExportOptions& options, const Target& target, const PreparedModel& p,
                       ExportResult& result) {
@@ -202,10 +303,13 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   say(options.progress, fmt::format("validating {} against LibTorch", options.output.string()));
   ir::Graph exported = target.read(options.output);
   ir::verify(exported);
-  std::vector<ir::Tensor> inputs = options.validation.inputs
-                                       ? inputs_from_file(result.plan, *options.validation.inputs)
-                                       : example_inputs(result.plan, p.source);
+  ValidationInputs chosen = validation_inputs(options.validation, result.plan, p.source);
+  std::vector<ir::Tensor>& inputs = chosen.tensors;
   const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
+  result.validation_inputs = chosen.description;
+  for (const auto& [name, images] : chosen.images)
+    result.validation_inputs += "; " + describe_image_feed(applied, name, images);
+  say(options.progress, "validation inputs: " + result.validation_inputs);
   if (applied && applied->ones_input) {
     // The export feeds this input as all ones; so does the original here.
     for (size_t i = 0; i < result.plan.names.size(); ++i)
@@ -225,7 +329,7 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   }
   bool float16 = int8 || options.target.quantize == "float16" || uses_float16(exported);
   result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
-                                        options.output, settings, float16, applied);
+                                        options.output, settings, float16, applied, chosen.images);
   result.phases.push_back({"validate", seconds_since(start)});
 }
 

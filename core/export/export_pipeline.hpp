@@ -33,6 +33,9 @@ struct ValidationSettings {
   std::optional<double> atol;                     // overrides the precision's default
   double float16_tolerance = 1e-2;                // float16 / dynamic-int8 exports: relative to each output's max magnitude
   std::string runtime = "interpreter";            // or "litert": run .tflite files with the real TFLite runtime
+  // --validation-image, one PNG per batch item: overrides the model folder's
+  // example_image_<i>.png; `inputs` has priority over both.
+  std::vector<std::filesystem::path> images;
 };
 
 struct ExportOptions {
@@ -54,6 +57,7 @@ struct ExportResult {
   size_t op_count = 0;
   std::map<std::string, size_t> op_histogram;
   std::optional<validate::ValidationReport> report;
+  std::string validation_inputs;       // what validation ran on, for the log
   std::optional<AppliedTask> applied;  // heads and input changes made for the task
 };
 

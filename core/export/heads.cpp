@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "core/export/image_processor.hpp"
 #include "core/runtime/interpreter.hpp"
 
 namespace exporters::exporting {
@@ -407,6 +408,43 @@ ir::Tensor export_input(const AppliedTask& applied, const std::string& name, con
         dst[info.nhwc ? (b * plane + p) * 3 + c : (b * 3 + c) * plane + p] = static_cast<float>(v);
       }
   return y;
+}
+
+ir::Tensor export_image_input(const AppliedTask& applied, const std::string& name,
+                              const std::vector<ProcessedImage>& images, const ir::Tensor& pixel_values) {
+  auto it = applied.image_inputs.find(name);
+  if (it == applied.image_inputs.end()) return pixel_values;
+  const auto& info = it->second;
+  if (!info.pixels) return export_input(applied, name, pixel_values);  // normalised values, NHWC for TFLite
+  const ir::Shape& s = pixel_values.shape();
+  const int64_t h = s[2], w = s[3];
+  ir::Tensor y = ir::Tensor::zeros(ir::DType::F32, info.nhwc ? ir::Shape{s[0], h, w, 3} : ir::Shape{s[0], 3, h, w});
+  float* dst = y.mutable_as<float>();
+  for (int64_t b = 0; b < s[0]; ++b) {
+    const ProcessedImage& img = images.at(static_cast<size_t>(b));
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t yy = 0; yy < h; ++yy)
+        for (int64_t xx = 0; xx < w; ++xx) {
+          const float v = img.image.at(yy, xx, static_cast<int>(img.bgr ? 2 - c : c));
+          dst[info.nhwc ? ((b * h + yy) * w + xx) * 3 + c : ((b * 3 + c) * h + yy) * w + xx] = v;
+        }
+  }
+  return y;
+}
+
+std::string describe_image_feed(const AppliedTask* applied, const std::string& name,
+                                const std::vector<ProcessedImage>& images) {
+  const io::RgbImage& first = images.at(0).image;
+  const char* order = images.at(0).bgr ? "BGR" : "RGB";
+  if (applied) {
+    auto it = applied->image_inputs.find(name);
+    if (it != applied->image_inputs.end() && it->second.pixels)
+      return fmt::format("the export's input '{}' gets the processed {}x{} uint8 image{} ({} channel order{})", name, first.width,
+                         first.height, images.size() > 1 ? "s" : "", order, it->second.nhwc ? ", NHWC" : "");
+    if (it != applied->image_inputs.end() && it->second.nhwc)
+      return fmt::format("the export's input '{}' gets pixel_values as NHWC", name);
+  }
+  return fmt::format("the export's input '{}' gets pixel_values", name);
 }
 
 }  // namespace exporters::exporting

@@ -87,4 +87,16 @@ int64_t class_mismatches_beyond_ties(const AppliedTask& applied, const std::stri
 // and NHWC where the export takes those).
 ir::Tensor export_input(const AppliedTask& applied, const std::string& name, const ir::Tensor& trace_value);
 
+struct ProcessedImage;
+// The export's input for image input `name` when validation starts from
+// images: an input taking pixels 0..255 (a Core ML image input, or
+// --fold-normalization) gets the processed uint8 images themselves in the
+// model's channel order, any other the processor's `pixel_values` (NHWC
+// where the export takes that).
+ir::Tensor export_image_input(const AppliedTask& applied, const std::string& name,
+                              const std::vector<ProcessedImage>& images, const ir::Tensor& pixel_values);
+// "the Core ML image input gets the processed 64x64 BGR uint8 image" and the like.
+std::string describe_image_feed(const AppliedTask* applied, const std::string& name,
+                                const std::vector<ProcessedImage>& images);
+
 }  // namespace exporters::exporting

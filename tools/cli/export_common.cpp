@@ -39,6 +39,13 @@ void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
                   "Validation inputs as .safetensors (input.<name> tensors; default: the model's example "
                   "inputs or generated ones)")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--validation-image", options.validation_images,
+                  "Vision models: a PNG to validate with, one per batch item in order (repeat the option); "
+                  "default: the model folder's example_image_<i>.png. Preprocessed as preprocessor_config.json "
+                  "says; --inputs takes priority")
+      ->type_name("PNG")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
   cmd->add_option("--atol", options.atol,
                   "Allowed error, scaled by max(1, |output|) (default 1e-4 for float32, 1e-2 relative for float16)")
       ->check(CLI::PositiveNumber);
@@ -168,6 +175,9 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   eo.validate = !options.no_validate;
   if (!options.inputs.empty()) eo.validation.inputs = options.inputs;
   if (!options.dump_dir.empty()) eo.validation.dump_dir = options.dump_dir;
+  for (const auto& image : options.validation_images) eo.validation.images.emplace_back(image);
+  if (options.no_validate && !options.validation_images.empty())
+    throw CommandError("--validation-image: nothing to validate with --no-validate", kExitUsage);
   if (options.atol > 0) eo.validation.atol = options.atol;
   eo.validation.runtime = options.runtime;
   if (options.runtime == "litert" && options.target_format != "tflite")
