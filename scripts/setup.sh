@@ -24,7 +24,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler
   libfmt-dev doctest-dev libboost-dev libboost-filesystem-dev libcli11-dev nlohmann-json3-dev
-  libpng-dev python3-pil
+  libpng-dev python3-pil zlib1g-dev
 )
 # Node.js runs the TFLite runtime tests. Machines that already have node/npm
 # (possibly from NodeSource, whose nodejs conflicts with Debian's npm) keep theirs.

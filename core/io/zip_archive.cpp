@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 namespace exporters::io {
 
@@ -147,6 +148,29 @@ MappedZip::MappedZip(const std::filesystem::path& path) : path_(path) {
     if (e.method == 0) stored_by_offset_.push_back(&e);
   std::sort(stored_by_offset_.begin(), stored_by_offset_.end(),
             [](const ZipEntry* a, const ZipEntry* b) { return a->data_offset < b->data_offset; });
+}
+
+std::string MappedZip::read(const ZipEntry& e) const {
+  const char* src = reinterpret_cast<const char*>(data() + e.data_offset);
+  if (e.method == 0) return std::string(src, e.size);
+  if (e.method != 8)
+    throw std::runtime_error(fmt::format("{}: entry '{}' uses compression method {} (only stored and deflate)",
+                                         path_.string(), e.name, e.method));
+  std::string out(e.size, '\0');
+  z_stream z{};
+  if (inflateInit2(&z, -MAX_WBITS) != Z_OK)  // raw deflate, as zip stores it
+    throw std::runtime_error(fmt::format("{}: cannot inflate entry '{}'", path_.string(), e.name));
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(src));
+  z.avail_in = static_cast<uInt>(e.compressed_size);
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = inflate(&z, Z_FINISH);
+  const uint64_t produced = z.total_out;
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END || produced != e.size)
+    throw std::runtime_error(fmt::format("{}: entry '{}' is damaged (deflate data does not give {} bytes)",
+                                         path_.string(), e.name, e.size));
+  return out;
 }
 
 const ZipEntry* MappedZip::stored_entry_at(uint64_t offset) const {

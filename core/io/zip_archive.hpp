@@ -34,6 +34,9 @@ class MappedZip {
   const std::shared_ptr<void>& mapping() const { return map_; }
 
   const std::vector<ZipEntry>& entries() const { return entries_; }
+  // An entry's uncompressed bytes (stored or deflated); throws naming the
+  // file and entry for other methods or damaged data.
+  std::string read(const ZipEntry& entry) const;
   // The stored entry whose bytes start at `offset`, if any.
   const ZipEntry* stored_entry_at(uint64_t offset) const;
 

@@ -189,6 +189,20 @@ TEST_CASE("large weights are used in place from the mapped model.pt") {
   CHECK(small.mapped_bytes == 0);
 }
 
+TEST_CASE("an archive whose classes run __setstate__ is loaded with copies, and still right") {
+  const json& c = manifest().at("setstate");
+  fe::TorchScriptOptions options;
+  options.input_shapes["x"] = c.at("shape").get<ir::Shape>();
+  fe::TorchScriptModel model = fe::load_torchscript(c.at("path").get<std::string>(), options);
+  CHECK(model.mapped_bytes == 0);
+  const auto in = c.at("input").get<std::vector<float>>();
+  const auto want = c.at("output").get<std::vector<float>>();
+  ir::Tensor x = ir::Tensor::from_f32(options.input_shapes["x"], in);
+  ir::Tensor y = exporters::runtime::run(model.graph, {x}).at(0);
+  REQUIRE(static_cast<size_t>(y.numel()) == want.size());
+  for (size_t i = 0; i < want.size(); ++i) REQUIRE(y.data_as<float>()[i] == doctest::Approx(want[i]).epsilon(1e-4));
+}
+
 TEST_CASE("input names are forward()'s argument names") {
   CHECK(fe::torchscript_input_names(case_dir() / "loader_nested_outputs.pt") ==
         std::vector<std::string>{"x", "y"});

@@ -19,7 +19,7 @@ import os
 import struct
 import sys
 
-from typing import Optional
+from typing import Tuple, Optional
 
 import torch
 import torch.nn as nn
@@ -524,6 +524,37 @@ def write_bad_inputs(out_dir):
     return errors
 
 
+class SetStateModule(nn.Module):
+    """A class with __setstate__ runs TorchScript on its tensors while
+    loading: the loader must then read with plain copies, not mapped weights."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(256, 256))
+
+    def forward(self, x):
+        return F.linear(x, self.weight) * 2.0
+
+    @torch.jit.export
+    def __getstate__(self):
+        return (self.weight, self.training)
+
+    @torch.jit.export
+    def __setstate__(self, state: Tuple[torch.Tensor, bool]):
+        self.weight = state[0]
+        self.training = state[1]
+
+
+def write_setstate_case(out_dir):
+    module = torch.jit.script(SetStateModule().eval())
+    path = os.path.join(out_dir, "loader_setstate.pt")
+    module.save(path)
+    x = r(2, 256)
+    with torch.no_grad():
+        y = module(x)
+    return {"path": path, "shape": [2, 256], "input": x.flatten().tolist(), "output": y.flatten().tolist()}
+
+
 def main():
     out_dir, manifest_path = sys.argv[1], sys.argv[2]
     os.makedirs(out_dir, exist_ok=True)
@@ -545,7 +576,7 @@ def main():
                                   "inputs": [{"name": n, "dtype": NAMES[t.dtype], "shape": list(t.shape)}
                                              for n, t in zip(params, inputs)]})
     manifest = {"dir": out_dir, "cases": cases, "conversion_errors": conversion_errors,
-                "errors": write_bad_inputs(out_dir)}
+                "errors": write_bad_inputs(out_dir), "setstate": write_setstate_case(out_dir)}
     tmp = manifest_path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(manifest, f, indent=1)

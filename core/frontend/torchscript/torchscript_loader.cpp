@@ -99,9 +99,9 @@ class MappedReadAdapter final : public caffe2::serialize::ReadAdapterInterface {
 bool runs_code_while_loading(const io::MappedZip& zip) {
   static constexpr std::string_view kSetState = "__setstate__";
   for (const io::ZipEntry& e : zip.entries()) {
-    if (e.method != 0 || e.name.find("/code/") == std::string::npos) continue;
-    std::string_view text(reinterpret_cast<const char*>(zip.data() + e.data_offset), e.size);
-    if (text.find(kSetState) != std::string_view::npos) return true;
+    const std::string_view name = e.name;
+    if (name.find("/code/") == std::string_view::npos || !name.ends_with(".py")) continue;
+    if (zip.read(e).find(kSetState) != std::string::npos) return true;  // code is usually deflated
   }
   return false;
 }
