@@ -11,27 +11,16 @@
 #include <string>
 
 #include <doctest/doctest.h>
+#include "tests/fixtures_lib/run_command.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Run = exporters::testing::CommandRun;
 
-Run exporters(const std::string& args) {
-  std::string command = std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+Run run_exporters(const std::string& args) {
+  return exporters::testing::run_command(std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1");
 }
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
@@ -52,7 +41,7 @@ struct TempDir {
 
 TEST_CASE("coreml export of a BERT classifier validates, and validate agrees on the written file") {
   TempDir tmp;
-  Run run = exporters("coreml " + model("bert") + " -o " + (tmp / "bert.mlpackage"));
+  Run run = run_exporters("coreml " + model("bert") + " -o " + (tmp / "bert.mlpackage"));
   INFO(run.output);
   CHECK(run.exit_code == 0);
   CHECK(contains(run.output, "plugin bert"));
@@ -60,13 +49,13 @@ TEST_CASE("coreml export of a BERT classifier validates, and validate agrees on 
   CHECK(contains(run.output, "validation: PASS"));
   CHECK(fs::exists(tmp.path / "bert.mlpackage" / "Manifest.json"));
 
-  Run check = exporters("validate " + model("bert") + " " + (tmp / "bert.mlpackage"));
+  Run check = run_exporters("validate " + model("bert") + " " + (tmp / "bert.mlpackage"));
   INFO(check.output);
   CHECK(check.exit_code == 0);
   CHECK(contains(check.output, "validation: PASS"));
 
   // The same file is not an export of another model: validation must fail.
-  Run wrong = exporters("validate " + model("gpt2") + " " + (tmp / "bert.mlpackage"));
+  Run wrong = run_exporters("validate " + model("gpt2") + " " + (tmp / "bert.mlpackage"));
   INFO(wrong.output);
   CHECK(wrong.exit_code != 0);
 }
@@ -74,11 +63,11 @@ TEST_CASE("coreml export of a BERT classifier validates, and validate agrees on 
 TEST_CASE("an existing output is replaced only with --overwrite, and nothing half-written is left") {
   TempDir tmp;
   std::string out = tmp / "bert.mlpackage";
-  REQUIRE(exporters("coreml " + model("bert") + " -o " + out + " --no-validate").exit_code == 0);
-  Run again = exporters("coreml " + model("bert") + " -o " + out + " --no-validate");
+  REQUIRE(run_exporters("coreml " + model("bert") + " -o " + out + " --no-validate").exit_code == 0);
+  Run again = run_exporters("coreml " + model("bert") + " -o " + out + " --no-validate");
   CHECK(again.exit_code != 0);
   CHECK(contains(again.output, "--overwrite"));
-  CHECK(exporters("coreml " + model("bert") + " -o " + out + " --no-validate --overwrite").exit_code == 0);
+  CHECK(run_exporters("coreml " + model("bert") + " -o " + out + " --no-validate --overwrite").exit_code == 0);
   size_t entries = 0;
   for (const auto& e : fs::directory_iterator(tmp.path)) {
     (void)e;
@@ -89,11 +78,11 @@ TEST_CASE("an existing output is replaced only with --overwrite, and nothing hal
 
 TEST_CASE("tflite float16 export of a ViT classifier validates and inspects") {
   TempDir tmp;
-  Run run = exporters("tflite " + model("vit") + " -o " + (tmp / "vit.tflite") + " --quantize float16");
+  Run run = run_exporters("tflite " + model("vit") + " -o " + (tmp / "vit.tflite") + " --quantize float16");
   INFO(run.output);
   CHECK(run.exit_code == 0);
   CHECK(contains(run.output, "validation: PASS"));
-  Run info = exporters("inspect " + (tmp / "vit.tflite"));
+  Run info = run_exporters("inspect " + (tmp / "vit.tflite"));
   INFO(info.output);
   CHECK(info.exit_code == 0);
   CHECK(contains(info.output, "pixel_values"));
@@ -102,25 +91,25 @@ TEST_CASE("tflite float16 export of a ViT classifier validates and inspects") {
 
 TEST_CASE("validate --runtime litert runs the .tflite file in the real TFLite runtime") {
   TempDir tmp;
-  REQUIRE(exporters("tflite " + model("bert") + " -o " + (tmp / "bert.tflite") + " --sequence-length 16 --no-validate")
+  REQUIRE(run_exporters("tflite " + model("bert") + " -o " + (tmp / "bert.tflite") + " --sequence-length 16 --no-validate")
               .exit_code == 0);
-  Run lite = exporters("validate " + model("bert") + " " + (tmp / "bert.tflite") +
+  Run lite = run_exporters("validate " + model("bert") + " " + (tmp / "bert.tflite") +
                        " --sequence-length 16 --runtime litert");
   INFO(lite.output);
   CHECK(lite.exit_code == 0);
   CHECK(contains(lite.output, "validation: PASS"));
-  Run coreml = exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --runtime litert");
+  Run coreml = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --runtime litert");
   CHECK(coreml.exit_code == 2);
   CHECK(contains(coreml.output, "only .tflite files"));
 }
 
 TEST_CASE("legacy NeuralNetwork export of GPT-2 validates and inspects") {
   TempDir tmp;
-  Run run = exporters("coreml --legacy " + model("gpt2") + " -o " + (tmp / "gpt2.mlmodel") + " --sequence-length 16");
+  Run run = run_exporters("coreml --legacy " + model("gpt2") + " -o " + (tmp / "gpt2.mlmodel") + " --sequence-length 16");
   INFO(run.output);
   CHECK(run.exit_code == 0);
   CHECK(contains(run.output, "validation: PASS"));
-  Run info = exporters("inspect " + (tmp / "gpt2.mlmodel"));
+  Run info = run_exporters("inspect " + (tmp / "gpt2.mlmodel"));
   INFO(info.output);
   CHECK(contains(info.output, "neuralNetwork"));
   CHECK(contains(info.output, "input_ids"));
@@ -128,21 +117,21 @@ TEST_CASE("legacy NeuralNetwork export of GPT-2 validates and inspects") {
 
 TEST_CASE("bad inputs give one clear error and a non-zero exit") {
   TempDir tmp;
-  Run shape = exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape input_ids=1,x");
+  Run shape = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape input_ids=1,x");
   CHECK(shape.exit_code != 0);
   CHECK(contains(shape.output, "--shape 'input_ids=1,x'"));
-  Run unknown = exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape pixels=1,3");
+  Run unknown = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape pixels=1,3");
   CHECK(unknown.exit_code != 0);
   CHECK(contains(unknown.output, "no input 'pixels'"));
 
   fs::create_directories(tmp.path / "broken");
   std::ofstream(tmp.path / "broken" / "model.pt") << "this is not a TorchScript archive";
-  Run broken = exporters("coreml " + (tmp / "broken") + " -o " + (tmp / "y.mlpackage") + " --shape x=1,2");
+  Run broken = run_exporters("coreml " + (tmp / "broken") + " -o " + (tmp / "y.mlpackage") + " --shape x=1,2");
   CHECK(broken.exit_code != 0);
   CHECK(contains(broken.output, "model.pt"));
   CHECK_FALSE(fs::exists(tmp.path / "y.mlpackage"));
 
-  Run inspect = exporters("inspect " + (tmp / "broken") + "/model.pt");
+  Run inspect = run_exporters("inspect " + (tmp / "broken") + "/model.pt");
   CHECK(inspect.exit_code != 0);
   CHECK(contains(inspect.output, "unknown file type"));
 }

@@ -26,6 +26,7 @@
 #include "core/runtime/interpreter.hpp"
 #include "hf_fixtures.hpp"
 #include "registry/plugin_registry.hpp"
+#include "tests/fixtures_lib/run_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
@@ -440,13 +441,8 @@ TEST_CASE("plugin defaults: sequence length clamped to max_position_embeddings, 
 TEST_CASE("CLI: the export log names plugin and task; plugins list shows the nine families") {
   require_fixtures();
   auto run = [](const std::string& args) {
-    std::string out;
-    FILE* pipe = popen((std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1").c_str(), "r");
-    REQUIRE(pipe);
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-    int status = pclose(pipe);
-    return std::make_pair(WEXITSTATUS(status), out);
+    auto r = exporters::testing::run_command(std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1");
+    return std::make_pair(r.exit_code, r.output);
   };
   const fs::path out = scratch() / "cli_tokcls.mlpackage";
   // No --shape, no --sequence-length, no --task (the fixture's config.json

@@ -17,6 +17,7 @@
 
 #include "hf_fixtures.hpp"
 #include "registry/standard_plugins.hpp"
+#include "tests/fixtures_lib/run_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
@@ -25,10 +26,7 @@ namespace {
 
 const fs::path kPlugins = PLUGINS_BUILD_DIR;
 
-struct Run {
-  int exit_code = -1;
-  std::string output;
-};
+using Run = exporters::testing::CommandRun;  // stdout and stderr together
 
 size_t count_lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
@@ -64,14 +62,7 @@ class Sandbox {
     const std::string command =
         fmt::format("env -u EXPORTERS_PLUGIN_PATH HOME='{}' LD_LIBRARY_PATH='{}' '{}' {} 2>&1",
                     (root_ / "home").string(), SDK_LIB_DIR, exe().string(), args);
-    Run r;
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe);
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, pipe)) r.output.append(buf, n);
-    int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return exporters::testing::run_command(command);
   }
 
  private:

@@ -18,6 +18,7 @@
 #include "hf_fixtures.hpp"
 #include "registry/plugin_registry.hpp"
 #include "registry/standard_plugins.hpp"
+#include "tests/fixtures_lib/run_command.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
@@ -188,13 +189,9 @@ TEST_CASE("removing one plugin's files makes only that family unavailable") {
 namespace {
 
 std::pair<int, std::string> run_exporters(const std::string& args) {
-  std::string out;
-  FILE* pipe = popen((std::string("env -u EXPORTERS_PLUGIN_PATH HOME=/nonexistent-exporters-home '") + EXPORTERS_EXE + "' " + args + " 2>&1").c_str(), "r");
-  REQUIRE(pipe);
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  auto r = exporters::testing::run_command(std::string("env -u EXPORTERS_PLUGIN_PATH HOME=/nonexistent-exporters-home '") +
+                                           EXPORTERS_EXE + "' " + args + " 2>&1");
+  return {r.exit_code, r.output};
 }
 
 // "task (HfClass), ..." in registration order, as `plugins list` prints it.

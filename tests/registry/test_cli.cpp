@@ -9,31 +9,20 @@
 
 #include "exporters_config.h"
 #include "scenario.hpp"
+#include "tests/fixtures_lib/run_command.hpp"
 
 using namespace registry_test;
 
 namespace {
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Run = exporters::testing::CommandRun;  // stdout and stderr together
 
 // Runs the CLI with HOME pointing at an empty folder and no
 // EXPORTERS_PLUGIN_PATH, so only the given folders and the build tree count.
 Run run_exporters(const std::string& args) {
   static TempDir home;
-  std::string command = "env -u EXPORTERS_PLUGIN_PATH HOME='" + home.path().string() + "' '" +
-                        EXPORTERS_EXE + "' " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return exporters::testing::run_command("env -u EXPORTERS_PLUGIN_PATH HOME='" + home.path().string() + "' '" +
+                                         EXPORTERS_EXE + "' " + args + " 2>&1");
 }
 
 size_t count_lines(const std::string& text) {

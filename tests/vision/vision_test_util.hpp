@@ -15,6 +15,7 @@
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+#include "tests/fixtures_lib/run_command.hpp"
 
 namespace vision_test {
 
@@ -32,22 +33,10 @@ inline nlohmann::json read_json(const fs::path& file) {
   return nlohmann::json::parse(in);
 }
 
-struct Run {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
+using Run = exporters::testing::CommandRun;
 
 inline Run run_cli(const std::string& args) {
-  std::string command = std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1";
-  Run run;
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::array<char, 4096> buffer;
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return run;
+  return exporters::testing::run_command(std::string("'") + EXPORTERS_EXE + "' " + args + " 2>&1");
 }
 
 inline bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
