@@ -282,16 +282,12 @@ ValidationInputs validation_inputs(const ValidationSettings& settings, const Inp
       note = fmt::format(" (example images not used: {})", e.what());
     }
   }
-  if (source.reference) {
-    try {
-      v.tensors = inputs_from_file(plan, *source.reference);
-      v.description = source.reference->filename().string() + note;
-      return v;
-    } catch (const std::exception&) {
-      // Shapes asked for differ from the stored example: generate instead.
-    }
+  if (auto stored = reference_inputs(plan, source)) {
+    v.tensors = std::move(*stored);
+    v.description = source.reference->filename().string() + note;
+    return v;
   }
-  v.tensors = example_inputs(plan, source);
+  v.tensors = generated_inputs(plan, source);
   v.description = "generated values" + note;
   return v;
 }

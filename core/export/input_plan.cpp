@@ -138,14 +138,21 @@ std::vector<ir::Tensor> inputs_from_file(const InputPlan& plan, const std::files
   return out;
 }
 
-std::vector<ir::Tensor> example_inputs(const InputPlan& plan, const ModelSource& source, uint64_t seed) {
-  if (source.reference) {
-    try {
-      return inputs_from_file(plan, *source.reference);
-    } catch (const std::exception&) {
-      // Shapes asked for differ from the stored example: generate instead.
-    }
+std::optional<std::vector<ir::Tensor>> reference_inputs(const InputPlan& plan, const ModelSource& source) {
+  if (!source.reference) return std::nullopt;
+  try {
+    return inputs_from_file(plan, *source.reference);
+  } catch (const std::exception&) {
+    return std::nullopt;  // shapes asked for differ from the stored example
   }
+}
+
+std::vector<ir::Tensor> example_inputs(const InputPlan& plan, const ModelSource& source, uint64_t seed) {
+  if (auto stored = reference_inputs(plan, source)) return std::move(*stored);
+  return generated_inputs(plan, source, seed);
+}
+
+std::vector<ir::Tensor> generated_inputs(const InputPlan& plan, const ModelSource& source, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<ir::Tensor> out;
   const int64_t vocab = std::max<int64_t>(2, config_int(source.config, "vocab_size", 100));

@@ -39,6 +39,10 @@ InputPlan plan_inputs(const std::vector<std::string>& trace_inputs, const ShapeR
 // when its inputs match the plan, else generated values that respect the
 // vocabulary size, padding masks, token types and image value ranges.
 std::vector<ir::Tensor> example_inputs(const InputPlan& plan, const ModelSource& source, uint64_t seed = 1234);
+// The two halves of example_inputs: the reference file's inputs (nullopt
+// when there is none or it does not fit the plan), and generated values.
+std::optional<std::vector<ir::Tensor>> reference_inputs(const InputPlan& plan, const ModelSource& source);
+std::vector<ir::Tensor> generated_inputs(const InputPlan& plan, const ModelSource& source, uint64_t seed = 1234);
 
 // Reads `input.<name>` (or `<name>`) tensors from a safetensors file, checked
 // against the plan; integer inputs are converted to the plan's dtype.

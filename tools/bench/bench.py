@@ -81,12 +81,12 @@ def torch_load(exe, model_pt):
     return float(out.split()[0]), time.perf_counter() - start
 
 
-def torch_reference(model_pt, inputs_file):
-    """LibTorch (Python) load and one forward, timed in a fresh process."""
+def torch_forward(model_pt, inputs_file):
+    """One LibTorch (Python) forward on the reference inputs, timed in a fresh process."""
     code = f"""
 import time, torch, json, struct
 torch.set_grad_enabled(False)
-t0 = time.perf_counter(); m = torch.jit.load({model_pt!r}); t1 = time.perf_counter()
+m = torch.jit.load({model_pt!r})
 with open({inputs_file!r}, 'rb') as f:
     n = struct.unpack('<Q', f.read(8))[0]; h = json.loads(f.read(n)); data = f.read()
 dt = {{'F32': torch.float32, 'I64': torch.int64}}
@@ -98,10 +98,9 @@ for k in sorted(names, key=lambda k: h[k]['data_offsets'][0]):
 order = [a.name for a in m.forward.schema.arguments[1:]]
 byname = dict(zip([k[6:] for k in sorted(names, key=lambda k: h[k]['data_offsets'][0])], args))
 t2 = time.perf_counter(); m(*[byname[o] for o in order]); t3 = time.perf_counter()
-print(t1 - t0, t3 - t2)
+print(t3 - t2)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
 def parse_profile(text):
@@ -123,8 +122,7 @@ def size_of(path):
 
 def bench_model(exe, loader, name, model_dir, runs, validate_modes, work):
     model_pt = os.path.join(model_dir, "model.pt")
-    _, forward = zip(*(torch_reference(model_pt, os.path.join(model_dir, "reference.safetensors"))
-                       for _ in range(runs)))
+    forward = [torch_forward(model_pt, os.path.join(model_dir, "reference.safetensors")) for _ in range(runs)]
     load, proc = zip(*(torch_load(loader, model_pt) for _ in range(runs)))
     load_s, proc_s, fwd_s = statistics.median(load), statistics.median(proc), statistics.median(forward)
     weights = os.path.getsize(model_pt) / 2**20
