@@ -12,6 +12,7 @@
 
 #include <doctest/doctest.h>
 #include "tests/fixtures_lib/run_command.hpp"
+#include "tests/fixtures_lib/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,21 +28,13 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 std::string model(const std::string& family) { return std::string(OWN_MODELS_DIR) + "/own_" + family; }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "exporters-cli-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+using TempDir = exporters::testing::TempDir;
 
 }  // namespace
 
 TEST_CASE("coreml export of a BERT classifier validates, and validate agrees on the written file") {
   TempDir tmp;
-  Run run = run_exporters("coreml " + model("bert") + " -o " + (tmp / "bert.mlpackage"));
+  Run run = run_exporters("coreml " + model("bert") + " -o " + (tmp / "bert.mlpackage").string());
   INFO(run.output);
   CHECK(run.exit_code == 0);
   CHECK(contains(run.output, "plugin bert"));
@@ -49,20 +42,20 @@ TEST_CASE("coreml export of a BERT classifier validates, and validate agrees on 
   CHECK(contains(run.output, "validation: PASS"));
   CHECK(fs::exists(tmp.path / "bert.mlpackage" / "Manifest.json"));
 
-  Run check = run_exporters("validate " + model("bert") + " " + (tmp / "bert.mlpackage"));
+  Run check = run_exporters("validate " + model("bert") + " " + (tmp / "bert.mlpackage").string());
   INFO(check.output);
   CHECK(check.exit_code == 0);
   CHECK(contains(check.output, "validation: PASS"));
 
   // The same file is not an export of another model: validation must fail.
-  Run wrong = run_exporters("validate " + model("gpt2") + " " + (tmp / "bert.mlpackage"));
+  Run wrong = run_exporters("validate " + model("gpt2") + " " + (tmp / "bert.mlpackage").string());
   INFO(wrong.output);
   CHECK(wrong.exit_code != 0);
 }
 
 TEST_CASE("an existing output is replaced only with --overwrite, and nothing half-written is left") {
   TempDir tmp;
-  std::string out = tmp / "bert.mlpackage";
+  std::string out = (tmp / "bert.mlpackage").string();
   REQUIRE(run_exporters("coreml " + model("bert") + " -o " + out + " --no-validate").exit_code == 0);
   Run again = run_exporters("coreml " + model("bert") + " -o " + out + " --no-validate");
   CHECK(again.exit_code != 0);
@@ -78,11 +71,11 @@ TEST_CASE("an existing output is replaced only with --overwrite, and nothing hal
 
 TEST_CASE("tflite float16 export of a ViT classifier validates and inspects") {
   TempDir tmp;
-  Run run = run_exporters("tflite " + model("vit") + " -o " + (tmp / "vit.tflite") + " --quantize float16");
+  Run run = run_exporters("tflite " + model("vit") + " -o " + (tmp / "vit.tflite").string() + " --quantize float16");
   INFO(run.output);
   CHECK(run.exit_code == 0);
   CHECK(contains(run.output, "validation: PASS"));
-  Run info = run_exporters("inspect " + (tmp / "vit.tflite"));
+  Run info = run_exporters("inspect " + (tmp / "vit.tflite").string());
   INFO(info.output);
   CHECK(info.exit_code == 0);
   CHECK(contains(info.output, "pixel_values"));
@@ -91,25 +84,25 @@ TEST_CASE("tflite float16 export of a ViT classifier validates and inspects") {
 
 TEST_CASE("validate --runtime litert runs the .tflite file in the real TFLite runtime") {
   TempDir tmp;
-  REQUIRE(run_exporters("tflite " + model("bert") + " -o " + (tmp / "bert.tflite") + " --sequence-length 16 --no-validate")
+  REQUIRE(run_exporters("tflite " + model("bert") + " -o " + (tmp / "bert.tflite").string() + " --sequence-length 16 --no-validate")
               .exit_code == 0);
-  Run lite = run_exporters("validate " + model("bert") + " " + (tmp / "bert.tflite") +
+  Run lite = run_exporters("validate " + model("bert") + " " + (tmp / "bert.tflite").string() +
                        " --sequence-length 16 --runtime litert");
   INFO(lite.output);
   CHECK(lite.exit_code == 0);
   CHECK(contains(lite.output, "validation: PASS"));
-  Run coreml = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --runtime litert");
+  Run coreml = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage").string() + " --runtime litert");
   CHECK(coreml.exit_code == 2);
   CHECK(contains(coreml.output, "only .tflite files"));
 }
 
 TEST_CASE("legacy NeuralNetwork export of GPT-2 validates and inspects") {
   TempDir tmp;
-  Run run = run_exporters("coreml --legacy " + model("gpt2") + " -o " + (tmp / "gpt2.mlmodel") + " --sequence-length 16");
+  Run run = run_exporters("coreml --legacy " + model("gpt2") + " -o " + (tmp / "gpt2.mlmodel").string() + " --sequence-length 16");
   INFO(run.output);
   CHECK(run.exit_code == 0);
   CHECK(contains(run.output, "validation: PASS"));
-  Run info = run_exporters("inspect " + (tmp / "gpt2.mlmodel"));
+  Run info = run_exporters("inspect " + (tmp / "gpt2.mlmodel").string());
   INFO(info.output);
   CHECK(contains(info.output, "neuralNetwork"));
   CHECK(contains(info.output, "input_ids"));
@@ -117,21 +110,21 @@ TEST_CASE("legacy NeuralNetwork export of GPT-2 validates and inspects") {
 
 TEST_CASE("bad inputs give one clear error and a non-zero exit") {
   TempDir tmp;
-  Run shape = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape input_ids=1,x");
+  Run shape = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage").string() + " --shape input_ids=1,x");
   CHECK(shape.exit_code != 0);
   CHECK(contains(shape.output, "--shape 'input_ids=1,x'"));
-  Run unknown = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage") + " --shape pixels=1,3");
+  Run unknown = run_exporters("coreml " + model("bert") + " -o " + (tmp / "x.mlpackage").string() + " --shape pixels=1,3");
   CHECK(unknown.exit_code != 0);
   CHECK(contains(unknown.output, "no input 'pixels'"));
 
   fs::create_directories(tmp.path / "broken");
   std::ofstream(tmp.path / "broken" / "model.pt") << "this is not a TorchScript archive";
-  Run broken = run_exporters("coreml " + (tmp / "broken") + " -o " + (tmp / "y.mlpackage") + " --shape x=1,2");
+  Run broken = run_exporters("coreml " + (tmp / "broken").string() + " -o " + (tmp / "y.mlpackage").string() + " --shape x=1,2");
   CHECK(broken.exit_code != 0);
   CHECK(contains(broken.output, "model.pt"));
   CHECK_FALSE(fs::exists(tmp.path / "y.mlpackage"));
 
-  Run inspect = run_exporters("inspect " + (tmp / "broken") + "/model.pt");
+  Run inspect = run_exporters("inspect " + (tmp / "broken").string() + "/model.pt");
   CHECK(inspect.exit_code != 0);
   CHECK(contains(inspect.output, "unknown file type"));
 }

@@ -18,6 +18,7 @@
 #include "core/backends/coreml/coreml.hpp"
 #include "core/runtime/interpreter.hpp"
 #include "exporters/ir/ops.hpp"
+#include "tests/fixtures_lib/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
@@ -33,19 +34,7 @@ const MilLoweringRow* find_mil_lowering(std::string_view ir_op);
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("exporters_coreml_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = exporters::testing::TempDir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -19,6 +19,7 @@
 #include "core/backends/coreml/neuralnetwork/nn_model.hpp"
 #include "core/runtime/interpreter.hpp"
 #include "exporters/ir/ops.hpp"
+#include "tests/fixtures_lib/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace exporters;
@@ -30,19 +31,7 @@ using I = std::vector<int64_t>;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("exporters_legacy_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using TempDir = exporters::testing::TempDir;
 
 Tensor random_tensor(Shape shape, unsigned seed, float lo = -1.0f, float hi = 1.0f) {
   std::mt19937 rng(seed);

@@ -19,6 +19,7 @@
 #include "core/io/json_config.hpp"
 #include "core/io/safetensors.hpp"
 #include "hf_fixtures.hpp"
+#include "tests/fixtures_lib/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using exporters::ir::DType;
@@ -30,21 +31,7 @@ namespace ir = exporters::ir;
 namespace {
 
 // A fresh folder per test case, removed afterwards.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("exporters_test_io_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
+using TempDir = exporters::testing::TempDir;
 
 template <class T>
 Tensor make(DType dtype, Shape shape, const std::vector<T>& values) {

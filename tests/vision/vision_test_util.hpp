@@ -16,6 +16,7 @@
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 #include "tests/fixtures_lib/run_command.hpp"
+#include "tests/fixtures_lib/temp_dir.hpp"
 
 namespace vision_test {
 
@@ -43,14 +44,6 @@ inline bool contains(const std::string& text, const std::string& part) { return 
 
 inline std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "exporters-vision-XXXXXX").string();
-    path = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
+using TempDir = exporters::testing::TempDir;
 
 }  // namespace vision_test
