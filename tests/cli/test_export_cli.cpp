@@ -128,3 +128,36 @@ TEST_CASE("bad inputs give one clear error and a non-zero exit") {
   CHECK(inspect.exit_code != 0);
   CHECK(contains(inspect.output, "unknown file type"));
 }
+
+// A Hub id resolves offline in a Hugging Face cache (here a temporary one
+// laid out as huggingface_hub writes it, the snapshot a copy of the own BERT).
+TEST_CASE("a Hub id exports from the local Hugging Face cache, and a missing one names where it looked") {
+  TempDir tmp;
+  const std::string commit = "89abcdef0123456789abcdef0123456789abcdef";
+  fs::path repo = tmp / "hub" / "models--acme--tiny-bert";
+  fs::create_directories(repo / "refs");
+  std::ofstream(repo / "refs" / "main") << commit;
+  fs::create_directories(repo / "snapshots");
+  fs::copy(model("bert"), repo / "snapshots" / commit, fs::copy_options::recursive);
+  const std::string env = "HF_HUB_CACHE='" + (tmp / "hub").string() + "' ";
+  Run run = exporters::testing::run_command(env + "'" + EXPORTERS_EXE + "' coreml acme/tiny-bert -o '" +
+                                            (tmp / "out.mlpackage").string() + "' 2>&1");
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "validation: PASS"));
+  CHECK(fs::exists(tmp.path / "out.mlpackage" / "Manifest.json"));
+
+  Run missing = exporters::testing::run_command(env + "'" + EXPORTERS_EXE + "' coreml acme/other -o '" +
+                                                (tmp / "x.mlpackage").string() + "' 2>&1");
+  INFO(missing.output);
+  CHECK(missing.exit_code == 1);
+  CHECK(contains(missing.output, "exporters: error: acme/other: not a local folder"));
+  CHECK(contains(missing.output, (repo.parent_path() / "models--acme--other").string()));
+  CHECK_FALSE(fs::exists(tmp.path / "x.mlpackage"));
+
+  Run revision = exporters::testing::run_command(env + "'" + EXPORTERS_EXE + "' coreml acme/tiny-bert --revision v9 -o '" +
+                                                 (tmp / "y.mlpackage").string() + "' 2>&1");
+  INFO(revision.output);
+  CHECK(revision.exit_code == 1);
+  CHECK(contains(revision.output, "revision 'v9'"));
+}

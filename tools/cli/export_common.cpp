@@ -10,14 +10,15 @@
 #include <iterator>
 
 #include "core/export/export_pipeline.hpp"
+#include "core/io/hf_cache.hpp"
 
 namespace exporters::cli {
 
 void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
-  cmd->add_option("MODEL_DIR", options.model_dir,
-                  "Hugging Face model folder with model.pt and config.json (or a bare .pt)")
-      ->required()
-      ->check(CLI::ExistingPath);
+  cmd->add_option("MODEL", options.model_dir,
+                  "Hugging Face model folder (config.json with model.pt), a bare .pt, or a Hub id (org/name) "
+                  "in the local Hugging Face cache")
+      ->required();
   cmd->add_option("-o,--output", options.output, "Output path")->required();
   add_task_options(cmd, options);
   cmd->add_flag("--no-validate", options.no_validate,
@@ -27,6 +28,9 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
 }
 
 void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
+  cmd->add_option("--revision", options.revision,
+                  "MODEL is a Hub id: the branch, tag or commit to use from the local Hugging Face cache "
+                  "(default main)");
   cmd->add_option("--task", options.task, "HF class or task to export (default: config.json's architectures)");
   cmd->add_option("--shape", options.shapes, "Fix an input's shape, NAME=d0,d1,... (repeatable)")
       ->type_name("NAME=DIMS")
@@ -156,7 +160,8 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
 
 int run_export_command(const ExportCommandOptions& options, const GlobalOptions& global) {
   exporting::ExportOptions eo;
-  eo.model = options.model_dir;
+  eo.model = io::resolve_model_argument(
+      options.model_dir, options.revision.empty() ? std::nullopt : std::optional<std::string>(options.revision));
   eo.output = options.output;
   for (const auto& text : options.shapes) {
     auto [name, shape] = exporting::parse_shape_option(text);

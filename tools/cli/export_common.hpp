@@ -12,7 +12,8 @@
 namespace exporters::cli {
 
 struct ExportCommandOptions {
-  std::string model_dir;
+  std::string model_dir;            // a folder, a .pt or a Hub id in the local cache
+  std::string revision;             // --revision for a Hub id ("" = main)
   std::string output;
   std::string target_format;        // "coreml" | "tflite"
   std::string quantize = "float32";

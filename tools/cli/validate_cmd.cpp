@@ -27,9 +27,9 @@ void add_validate_command(CLI::App& app, CommandContext& context) {
       "validate",
       "Run an exported file and the original model on the same inputs and compare (pass the task, shape and "
       "head options the export used)");
-  cmd->add_option("MODEL_DIR", options->model_dir, "The Hugging Face model folder it was exported from")
-      ->required()
-      ->check(CLI::ExistingPath);
+  cmd->add_option("MODEL", options->model_dir,
+                  "The Hugging Face model folder (or Hub id in the local cache) it was exported from")
+      ->required();
   cmd->add_option("EXPORTED_FILE", options->output, ".mlpackage, .mlmodel or .tflite")
       ->required()
       ->check(CLI::ExistingPath);
