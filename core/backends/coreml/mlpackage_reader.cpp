@@ -487,7 +487,8 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
         {"not_equal", "not_equal"}, {"less", "less"}, {"less_equal", "less_equal"}, {"greater", "greater"},
         {"greater_equal", "greater_equal"}, {"logical_and", "logical_and"}, {"logical_or", "logical_or"},
         {"logical_xor", "logical_xor"}};
-    for (auto [mil, ir_op] : binaries) t[mil] = [ir_op](R& r, const Op& op) { binary(r, op, ir_op); };
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    for (const auto& b : binaries) t[b.first] = [ir_op = b.second](R& r, const Op& op) { binary(r, op, ir_op); };
     const char* unaries[] = {"abs", "exp", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil",
                              "round", "sign", "relu", "silu", "logical_not", "identity"};
     for (const char* u : unaries) t[u] = [u](R& r, const Op& op) { unary(r, op, u); };

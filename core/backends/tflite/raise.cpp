@@ -38,6 +38,7 @@ class Raiser {
 
   ir::Value* val(int32_t i) {
     if (i < 0) return nullptr;
+    if (static_cast<size_t>(i) >= values.size()) fail(fmt::format("tensor index {} is out of range", i));
     if (values[i]) return values[i];
     const TflTensor& tt = t(i);
     if (!tt.is_const()) fail(fmt::format("tensor '{}' is read before any operator writes it", tt.name));
@@ -397,6 +398,8 @@ void slice(Raiser& r) {
   ir::Value* x = r.in(0);
   auto begin = r.const_ints(1), size = r.const_ints(2);
   Dims xs = x->type.shape;
+  if (begin.size() != xs.size() || size.size() != xs.size())
+    r.fail(fmt::format("begin has {} values and size {} for an input of rank {}", begin.size(), size.size(), xs.size()));
   std::vector<int64_t> axes, starts, ends;
   for (size_t a = 0; a < begin.size(); ++a) {
     int64_t e = size[a] < 0 ? xs[a] : begin[a] + size[a];
