@@ -51,7 +51,11 @@ bool is_integer(DType dtype) {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  // Shapes come from files too (TFLite, Core ML readers): a product that
+  // overflows is an error, not undefined behaviour.
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::overflow_error("shape [" + shape_to_string(shape) + "] has more elements than fit in 64 bits");
   return n;
 }
 

@@ -1,6 +1,7 @@
 // .mlpackage / model.mlmodel -> IR (one table row per MIL op type), and the
 // summary behind `exporters inspect`. Every malformed input is a CoreMLError
 // naming the file and the problem.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -43,7 +44,12 @@ fs::path model_path_in(const fs::path& dir) {
     j = nlohmann::json::parse(in);
     const std::string root = j.at("rootModelIdentifier").get<std::string>();
     const std::string rel = j.at("itemInfoEntries").at(root).at("path").get<std::string>();
-    return dir / "Data" / rel;
+    // The model lives inside the package: no absolute path, no way out of Data/.
+    const fs::path relative(rel);
+    if (rel.empty() || relative.is_absolute() ||
+        std::any_of(relative.begin(), relative.end(), [](const fs::path& part) { return part == ".."; }))
+      throw CoreMLError(manifest.string() + ": model path '" + rel + "' is not inside the package");
+    return dir / "Data" / relative;
   } catch (const nlohmann::json::exception& e) {
     throw CoreMLError(manifest.string() + ": malformed manifest: " + e.what());
   }
