@@ -18,6 +18,9 @@ namespace {
 
 constexpr int kWeightBits = 22;  // fixed-point fraction of the weights (32 - 8 - 2)
 constexpr double kPi = 3.14159265358979323846;
+// Largest side a processor resizes or crops to: far above any HF
+// processor's size, and it keeps the pixel buffers (side² x 3) bounded.
+constexpr int64_t kMaxImageSide = 8192;
 
 double box_kernel(double x) { return x > -0.5 && x <= 0.5 ? 1.0 : 0.0; }
 double triangle_kernel(double x) {
@@ -190,7 +193,8 @@ const std::set<std::string>& handled_keys() {
 }  // namespace
 
 io::RgbImage resize_like_pil(const io::RgbImage& image, int64_t width, int64_t height, Resample filter) {
-  if (width <= 0 || height <= 0 || image.width <= 0 || image.height <= 0)
+  if (width <= 0 || height <= 0 || image.width <= 0 || image.height <= 0 || width > kMaxImageSide ||
+      height > kMaxImageSide)
     throw std::runtime_error(fmt::format("resize: cannot resize a {}x{} image to {}x{}", image.width, image.height,
                                          width, height));
   if (width == image.width && height == image.height) return image;
@@ -210,7 +214,8 @@ io::RgbImage resize_like_pil(const io::RgbImage& image, int64_t width, int64_t h
 }
 
 io::RgbImage center_crop(const io::RgbImage& image, int64_t height, int64_t width) {
-  if (height <= 0 || width <= 0) throw std::runtime_error(fmt::format("centre crop to {}x{}: not a size", width, height));
+  if (height <= 0 || width <= 0 || height > kMaxImageSide || width > kMaxImageSide)
+    throw std::runtime_error(fmt::format("centre crop to {}x{}: not a size", width, height));
   // Where the crop starts in a canvas that holds the image at (top_pad, left_pad).
   const int64_t canvas_h = std::max(height, image.height), canvas_w = std::max(width, image.width);
   const int64_t top_pad = (canvas_h - image.height + 1) / 2, left_pad = (canvas_w - image.width + 1) / 2;
@@ -273,7 +278,8 @@ ImageProcessor::ImageProcessor(const nlohmann::json& config, const std::filesyst
     return it->get<bool>();
   };
   auto positive = [&](const nlohmann::json& v, const std::string& key) {
-    if (!v.is_number_integer() || v.get<int64_t>() <= 0) throw fail(key, fmt::format("must be a positive integer, not {}", v.dump()));
+    if (!v.is_number_integer() || v.get<int64_t>() <= 0 || v.get<int64_t>() > kMaxImageSide)
+      throw fail(key, fmt::format("must be a positive integer up to {}, not {}", kMaxImageSide, v.dump()));
     return v.get<int64_t>();
   };
   auto number = [&](const char* key, double fallback) {
@@ -322,7 +328,11 @@ ImageProcessor::ImageProcessor(const nlohmann::json& config, const std::filesyst
     resample_ = static_cast<Resample>(it->get<int>());
   }
   crop_pct_ = number("crop_pct", crop_pct_);
-  if (type_ == "ConvNextImageProcessor" && crop_pct_ <= 0) throw fail("crop_pct", "must be positive");
+  // ConvNext resizes the short edge to shortest_edge / crop_pct: that must be a size, not an overflow.
+  if (type_ == "ConvNextImageProcessor" &&
+      !(crop_pct_ > 0 && static_cast<double>(shortest_edge_) / crop_pct_ <= static_cast<double>(kMaxImageSide)))
+    throw fail("crop_pct", fmt::format("must be positive and at least size.shortest_edge / {}, not {}", kMaxImageSide,
+                                       crop_pct_));
   do_center_crop_ = flag("do_center_crop", do_center_crop_);
   if (auto it = config.find("crop_size"); it != config.end() && !it->is_null()) {
     const nlohmann::json& s = *it;

@@ -50,6 +50,7 @@ struct ReadStructs {
 };
 
 constexpr png_uint_32 kMaxSide = 1u << 15;
+constexpr uint64_t kMaxDeflateRatio = 1040;  // deflate's ~1032:1 plus block headers
 
 }  // namespace
 
@@ -86,6 +87,14 @@ RgbImage decode_png_rgb(const uint8_t* data, size_t size, const std::string& nam
   const int channels = png_get_channels(s.png, s.info);
   if (color == PNG_COLOR_TYPE_PALETTE && !png_get_PLTE(s.png, s.info, &palette, &palette_size))
     png_error(s.png, "palette image without a PLTE chunk");
+  // The pixels come from the IDAT chunks still ahead, deflated (at most
+  // ~1032:1): a header declaring more than those bytes can give is
+  // rejected before the buffer is allocated.
+  const uint64_t needed = (uint64_t{row_bytes} + 1) * height;  // + the filter byte of each row
+  if (needed / kMaxDeflateRatio > state.size - state.pos)
+    throw std::runtime_error(fmt::format("{}: corrupt or truncated PNG: a {}x{} image needs {} bytes of pixel data, "
+                                         "more than the {} bytes left in the file can hold",
+                                         name, width, height, needed, state.size - state.pos));
   raw.resize(row_bytes * height);
   rows.resize(height);
   for (png_uint_32 y = 0; y < height; ++y) rows[y] = raw.data() + y * row_bytes;

@@ -26,6 +26,9 @@ constexpr uint32_t kCentralFileHeader = 0x02014b50;        // 46 bytes + name/ex
 constexpr uint32_t kLocalFileHeader = 0x04034b50;          // 30 bytes + name/extra
 constexpr uint16_t kZip64ExtraField = 0x0001;
 constexpr uint32_t kSaturated32 = 0xffffffffu;
+// Deflate's best case: 258 bytes per 2-bit code, about 1032 to 1 (zlib's
+// technical notes); 1040 leaves room for the block headers.
+constexpr uint64_t kMaxDeflateRatio = 1040;
 
 // Live mappings, for release_mapped_pages.
 std::mutex live_mutex;
@@ -98,6 +101,9 @@ MappedZip::MappedZip(const std::filesystem::path& path) : path_(path) {
   }
   if (cd_offset > size_ || size_ - cd_offset < cd_size) throw fail("central directory outside the file");
 
+  // Every entry takes at least 46 bytes of the directory: a larger count is
+  // a lie, not something to reserve memory for.
+  if (count > cd_size / 46) throw fail(fmt::format("central directory of {} bytes cannot hold {} entries", cd_size, count));
   entries_.reserve(count);
   uint64_t pos = cd_offset;
   const uint64_t cd_end = cd_offset + cd_size;
@@ -141,6 +147,15 @@ MappedZip::MappedZip(const std::filesystem::path& path) : path_(path) {
     e.data_offset = local + 30 + read_le<uint16_t>(d + local + 26) + read_le<uint16_t>(d + local + 28);
     if (e.data_offset > size_ || size_ - e.data_offset < e.compressed_size)
       throw fail(fmt::format("entry '{}' runs past the end of the file", e.name));
+    // A stored entry's bytes are its data: both sizes must agree, or a
+    // reader trusting `size` runs past the entry (and the file).
+    if (e.method == 0 && e.size != e.compressed_size)
+      throw fail(fmt::format("stored entry '{}' declares {} bytes but holds {}", e.name, e.size, e.compressed_size));
+    // Deflate expands at most ~1032:1; a larger claim is a lie that would
+    // otherwise be allocated before inflating.
+    if (e.method == 8 && e.size / kMaxDeflateRatio > e.compressed_size)
+      throw fail(fmt::format("deflated entry '{}' declares {} bytes from {} compressed bytes, more than deflate can give",
+                             e.name, e.size, e.compressed_size));
     entries_.push_back(std::move(e));
     pos += 46 + uint64_t{name_len} + extra_len + comment_len;
   }
@@ -152,24 +167,55 @@ MappedZip::MappedZip(const std::filesystem::path& path) : path_(path) {
 
 std::string MappedZip::read(const ZipEntry& e) const {
   const char* src = reinterpret_cast<const char*>(data() + e.data_offset);
-  if (e.method == 0) return std::string(src, e.size);
+  if (e.method == 0) return std::string(src, e.compressed_size);  // == e.size, checked when listed
   if (e.method != 8)
     throw std::runtime_error(fmt::format("{}: entry '{}' uses compression method {} (only stored and deflate)",
                                          path_.string(), e.name, e.method));
-  std::string out(e.size, '\0');
+  auto damaged = [&] {
+    return std::runtime_error(fmt::format("{}: entry '{}' is damaged (deflate data does not give {} bytes)",
+                                          path_.string(), e.name, e.size));
+  };
   z_stream z{};
   if (inflateInit2(&z, -MAX_WBITS) != Z_OK)  // raw deflate, as zip stores it
     throw std::runtime_error(fmt::format("{}: cannot inflate entry '{}'", path_.string(), e.name));
+  // The output grows with what inflate really produces (the declared size is
+  // only a bound); zlib's counters are 32-bit, so feed it in chunks.
+  constexpr uint64_t kChunk = uint64_t{1} << 30;
+  std::string out;
+  out.resize(std::min<uint64_t>(e.size, 1 << 20));
+  uint64_t in_left = e.compressed_size, produced = 0;
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(src));
-  z.avail_in = static_cast<uInt>(e.compressed_size);
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = inflate(&z, Z_FINISH);
-  const uint64_t produced = z.total_out;
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    if (produced == out.size()) {
+      if (out.size() == e.size) {  // full: only the end of the stream may follow
+        uint8_t probe = 0;
+        z.next_out = &probe;
+        z.avail_out = 1;
+        if (z.avail_in == 0 && in_left > 0) {
+          z.avail_in = static_cast<uInt>(std::min(in_left, kChunk));
+          in_left -= z.avail_in;
+        }
+        rc = inflate(&z, Z_NO_FLUSH);
+        if (z.avail_out == 0) rc = Z_DATA_ERROR;  // more bytes than declared
+        break;
+      }
+      out.resize(std::min<uint64_t>(e.size, std::max<uint64_t>(out.size() * 2, 1)));
+    }
+    z.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    z.avail_out = static_cast<uInt>(std::min<uint64_t>(out.size() - produced, kChunk));
+    const uInt before = z.avail_out;
+    if (z.avail_in == 0 && in_left > 0) {
+      z.avail_in = static_cast<uInt>(std::min(in_left, kChunk));
+      in_left -= z.avail_in;
+    }
+    rc = inflate(&z, Z_NO_FLUSH);
+    produced += before - z.avail_out;
+    if (rc == Z_BUF_ERROR && z.avail_in == 0 && in_left == 0) break;  // input ran out
+    if (rc == Z_BUF_ERROR) rc = Z_OK;  // no progress possible yet: more room follows
+  }
   inflateEnd(&z);
-  if (rc != Z_STREAM_END || produced != e.size)
-    throw std::runtime_error(fmt::format("{}: entry '{}' is damaged (deflate data does not give {} bytes)",
-                                         path_.string(), e.name, e.size));
+  if (rc != Z_STREAM_END || produced != e.size) throw damaged();
   return out;
 }
 

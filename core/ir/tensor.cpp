@@ -1,5 +1,6 @@
 #include "exporters/ir/tensor.hpp"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -50,7 +51,11 @@ bool is_integer(DType dtype) {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  // Shapes come from files too (TFLite, Core ML readers): a product that
+  // overflows is an error, not undefined behaviour.
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(n, d, &n))
+      throw std::overflow_error("shape [" + shape_to_string(shape) + "] has more elements than fit in 64 bits");
   return n;
 }
 
@@ -291,9 +296,17 @@ __attribute__((target("avx2,f16c"))) void halves_to_floats_f16c(const uint16_t* 
 }
 
 bool has_f16c() {
+  // CPUID directly: clang 14's __builtin_cpu_supports does not know "f16c".
   static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool f16c = c & bit_F16C, avx = c & bit_AVX, osxsave = c & bit_OSXSAVE;
+    if (!f16c || !avx || !osxsave) return false;
+    unsigned lo = 0, hi = 0;  // XGETBV 0: the OS saves the XMM and YMM registers
+    __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0x6) != 0x6) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return (b & bit_AVX2) != 0;
   }();
   return yes;
 }

@@ -1,5 +1,6 @@
 #include "registry/manifest.hpp"
 
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -33,8 +34,9 @@ PluginManifest parse_manifest(const std::string& text, const std::filesystem::pa
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // nlohmann's message starts with "[json.exception.parse_error.101] parse error at ..."
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number such as 1e400; nlohmann's
+    // message starts with "[json.exception.parse_error.101] parse error at ..."
     std::string what = e.what();
     auto pos = what.find("] ");
     throw ManifestError("manifest is not valid JSON: " +
@@ -46,7 +48,12 @@ PluginManifest parse_manifest(const std::string& text, const std::filesystem::pa
   manifest.manifest_path = manifest_path;
   manifest.name = require_string(doc, "name");
   manifest.version = require_string(doc, "version");
-  manifest.abi = require(doc, "abi", json::value_t::number_integer, "an integer").get<int>();
+  const json& abi = require(doc, "abi", json::value_t::number_integer, "an integer");
+  // get<int>() would silently wrap a larger number into some other version.
+  if (abi.is_number_unsigned() ? abi.get<uint64_t>() > INT32_MAX
+                               : abi.get<int64_t>() < INT32_MIN || abi.get<int64_t>() > INT32_MAX)
+    throw ManifestError(fmt::format("manifest field \"abi\" is out of range: {}", abi.dump()));
+  manifest.abi = abi.get<int>();
   const json& types = require(doc, "model_types", json::value_t::array, "an array of strings");
   if (types.empty()) throw ManifestError("manifest field \"model_types\" is empty");
   for (const auto& t : types) {

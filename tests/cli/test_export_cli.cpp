@@ -160,4 +160,28 @@ TEST_CASE("a Hub id exports from the local Hugging Face cache, and a missing one
   INFO(revision.output);
   CHECK(revision.exit_code == 1);
   CHECK(contains(revision.output, "revision 'v9'"));
+
+// Found by fuzzing: a model.pt whose stored tensor record declares more bytes
+// than it holds crashed the export (SIGSEGV) while LibTorch read it.
+TEST_CASE("a model.pt with a stored record larger than its bytes is one error, not a crash") {
+  TempDir tmp;
+  fs::create_directories(tmp.path / "bad");
+  for (const char* f : {"config.json"}) fs::copy_file(fs::path(model("bert")) / f, tmp.path / "bad" / f);
+  std::ifstream in(fs::path(model("bert")) / "model.pt", std::ios::binary);
+  std::string zip((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  bool patched = false;
+  for (size_t at = zip.find("PK\x01\x02"); at != std::string::npos && !patched; at = zip.find("PK\x01\x02", at + 4)) {
+    const auto u16 = [&](size_t o) { return static_cast<uint8_t>(zip[at + o]) | static_cast<uint8_t>(zip[at + o + 1]) << 8; };
+    const std::string name = zip.substr(at + 46, u16(28));
+    if (u16(10) != 0 || name.find("/data/") == std::string::npos) continue;
+    zip.replace(at + 24, 4, "\xff\xff\xff\x7f");  // uncompressed size 2 GiB
+    patched = true;
+  }
+  REQUIRE(patched);
+  std::ofstream(tmp.path / "bad" / "model.pt", std::ios::binary) << zip;
+  Run run = run_exporters("coreml " + (tmp / "bad").string() + " -o " + (tmp / "bad.mlpackage").string());
+  CHECK(run.exit_code == 1);
+  CHECK(contains(run.output, "exporters: error: "));
+  CHECK(contains(run.output, "model.pt: not a loadable TorchScript archive (stored entry"));
+  CHECK_FALSE(fs::exists(tmp.path / "bad.mlpackage"));
 }

@@ -150,3 +150,66 @@ TEST_CASE("release_mapped_pages: mapped bytes stay readable, other memory is nev
   io::release_mapped_pages(heap.data(), heap.size());
   CHECK(std::all_of(heap.begin(), heap.end(), [](uint8_t b) { return b == 0x5a; }));
 }
+
+namespace {
+
+// Offset of entry `i`'s central directory header (signature PK\1\2).
+size_t central_header(const std::vector<char>& zip, int i) {
+  const char sig[] = {'P', 'K', 1, 2};
+  auto it = zip.begin();
+  for (int k = 0; k <= i; ++k) {
+    it = std::search(k ? it + 4 : it, zip.end(), sig, sig + 4);
+    REQUIRE(it != zip.end());
+  }
+  return static_cast<size_t>(it - zip.begin());
+}
+
+void put_u32(std::vector<char>& v, size_t at, uint32_t x) {
+  for (int b = 0; b < 4; ++b) v[at + static_cast<size_t>(b)] = static_cast<char>((x >> (8 * b)) & 0xff);
+}
+
+}  // namespace
+
+// Found by fuzzing: a stored entry whose uncompressed size disagrees with
+// its compressed size made read() (and LibTorch through the read adapter)
+// copy past the end of the mapping.
+TEST_CASE("MappedZip rejects a stored entry whose two sizes disagree") {
+  auto bad = bytes_of(kZips / "stored.zip");
+  put_u32(bad, central_header(bad, 3) + 24, 0x7fffffff);  // uncompressed size of the last entry
+  fs::path p = write_temp("stored_size.zip", bad);
+  CHECK_THROWS_WITH(io::MappedZip{p}, doctest::Contains("stored entry 'archive/data/3' declares 2147483647 bytes but holds 3005"));
+  CHECK_THROWS_WITH(io::MappedZip{p}, doctest::Contains(p.string().c_str()));
+  fs::remove(p);
+}
+
+// Found by fuzzing: a deflated entry declaring ~4 GB was allocated in full
+// before inflating a few bytes.
+TEST_CASE("MappedZip rejects a deflated entry declaring more than deflate can give") {
+  auto bad = bytes_of(kZips / "deflated.zip");
+  put_u32(bad, central_header(bad, 1) + 24, 0xfffffff0);
+  fs::path p = write_temp("deflate_size.zip", bad);
+  CHECK_THROWS_WITH(io::MappedZip{p}, doctest::Contains("deflated entry 'archive/data/1' declares 4294967280 bytes"));
+  fs::remove(p);
+}
+
+TEST_CASE("MappedZip::read: a deflated entry that gives fewer or more bytes than declared is damaged") {
+  for (const int delta : {-1, +1, +500}) {
+    CAPTURE(delta);
+    auto bad = bytes_of(kZips / "deflated.zip");
+    put_u32(bad, central_header(bad, 3) + 24, static_cast<uint32_t>(3005 + delta));
+    fs::path p = write_temp("deflate_off.zip", bad);
+    io::MappedZip zip(p);
+    CHECK_THROWS_WITH(zip.read(zip.entries()[3]), doctest::Contains("entry 'archive/data/3' is damaged"));
+    CHECK(zip.read(zip.entries()[2]).size() == 2005);  // the others are intact
+    fs::remove(p);
+  }
+}
+
+TEST_CASE("MappedZip rejects an entry count the central directory cannot hold") {
+  auto bad = bytes_of(kZips / "stored.zip");
+  const size_t eocd = bad.size() - 22 - std::strlen("an archive comment");
+  bad[eocd + 10] = bad[eocd + 11] = '\xff';  // 65535 entries in a directory of four
+  fs::path p = write_temp("count.zip", bad);
+  CHECK_THROWS_WITH(io::MappedZip{p}, doctest::Contains("cannot hold 65535 entries"));
+  fs::remove(p);
+}

@@ -168,3 +168,18 @@ TEST_CASE("plugins list says when an old manifest lists no tasks; verify shows t
   CHECK(verify.exit_code == 0);
   CHECK_MESSAGE(contains(verify.output, "    tasks: fixture-task (AlphaForTesting)\n"), verify.output);
 }
+
+// Found by fuzzing: one manifest with "abi": 1e400 on the path made every
+// command fail instead of skipping that plugin.
+TEST_CASE("plugins list skips a manifest with an out-of-range number and lists the others") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("a");
+  install_fixture(dir, "fixture_alpha", "alpha", {"alpha", "shared"});
+  write_file(dir / "huge.json",
+             R"({"name":"huge","version":"1","abi":1e400,"model_types":["huge"],"library":"libhuge.so"})");
+  Run run = run_exporters("plugins list --plugin-path '" + dir.string() + "'");
+  CHECK(run.exit_code == 0);
+  CHECK(contains(run.output, "alpha, shared"));
+  CHECK(contains(run.output, (dir / "huge.json").string()));
+  CHECK(contains(run.output, "number overflow parsing '1e400'"));
+}

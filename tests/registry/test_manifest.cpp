@@ -115,3 +115,21 @@ TEST_CASE("manifest_to_json writes the documented fields in order and reads back
   m.tasks.reset();
   CHECK_FALSE(contains(exporters::registry::manifest_to_json(m), "tasks"));
 }
+
+// Found by fuzzing: a number out of range escaped as json::out_of_range
+// (only parse_error was caught), and one such manifest broke every command.
+TEST_CASE("a number too large for JSON is a ManifestError naming it") {
+  CHECK_THROWS_WITH_AS(
+      parse_manifest(R"({"name":"x","version":"1","abi":1e400,"model_types":["x"],"library":"libx.so"})", "x.json"),
+      doctest::Contains("manifest is not valid JSON: number overflow parsing '1e400'"), ManifestError);
+}
+
+TEST_CASE("an abi that does not fit an int is rejected, not wrapped") {
+  for (const char* abi : {"4294967297", "-4294967295", "18446744073709551615"}) {
+    CAPTURE(abi);
+    CHECK_THROWS_WITH_AS(
+        parse_manifest(std::string(R"({"name":"x","version":"1","abi":)") + abi +
+                           R"(,"model_types":["x"],"library":"libx.so"})", "x.json"),
+        (std::string("manifest field \"abi\" is out of range: ") + abi).c_str(), ManifestError);
+  }
+}

@@ -145,3 +145,60 @@ TEST_CASE("malformed files give one clear error") {
   }
   SUBCASE("not a file") { CHECK_THROWS_AS(tfl::read_tflite(scratch_dir() / "missing.tflite"), tfl::TfliteError); }
 }
+
+namespace {
+
+// A one-operator model built with the schema: input x (f32), constant int32
+// inputs, one f32 output.
+struct ConstInput {
+  std::vector<int32_t> shape;
+  std::vector<int32_t> values;
+};
+std::vector<uint8_t> one_op_model(tfl::fb::BuiltinOperator code, const std::vector<int32_t>& x_shape,
+                                  const std::vector<ConstInput>& consts, const std::vector<int32_t>& y_shape) {
+  namespace fb = tfl::fb;
+  flatbuffers::FlatBufferBuilder b;
+  std::vector<flatbuffers::Offset<fb::Buffer>> buffers{fb::CreateBuffer(b)};
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  tensors.push_back(fb::CreateTensor(b, b.CreateVector(x_shape), fb::TensorType_FLOAT32, 0, b.CreateString("x")));
+  std::vector<int32_t> inputs{0};
+  for (size_t i = 0; i < consts.size(); ++i) {
+    const auto& c = consts[i];
+    auto bytes = b.CreateVector(reinterpret_cast<const uint8_t*>(c.values.data()), c.values.size() * 4);
+    buffers.push_back(fb::CreateBuffer(b, bytes));
+    tensors.push_back(fb::CreateTensor(b, b.CreateVector(c.shape), fb::TensorType_INT32,
+                                       static_cast<uint32_t>(buffers.size() - 1), b.CreateString("c" + std::to_string(i))));
+    inputs.push_back(static_cast<int32_t>(tensors.size() - 1));
+  }
+  tensors.push_back(fb::CreateTensor(b, b.CreateVector(y_shape), fb::TensorType_FLOAT32, 0, b.CreateString("y")));
+  const int32_t y = static_cast<int32_t>(tensors.size() - 1);
+  auto op = fb::CreateOperator(b, 0, b.CreateVector(inputs), b.CreateVector(std::vector<int32_t>{y}));
+  auto sg = fb::CreateSubGraph(b, b.CreateVector(tensors), b.CreateVector(std::vector<int32_t>{0}),
+                               b.CreateVector(std::vector<int32_t>{y}), b.CreateVector(std::vector{op}));
+  auto opcode = fb::CreateOperatorCode(b, static_cast<int8_t>(std::min<int32_t>(code, 127)), 0, 1, code);
+  auto model = fb::CreateModel(b, 3, b.CreateVector(std::vector{opcode}), b.CreateVector(std::vector{sg}), 0,
+                               b.CreateVector(buffers));
+  fb::FinishModelBuffer(b, model);
+  return {b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()};
+}
+
+}  // namespace
+
+TEST_CASE("a well-formed SLICE is read (the builder below makes valid files)") {
+  const auto ok = one_op_model(tfl::fb::BuiltinOperator_SLICE, {2, 3}, {{{2}, {0, 1}}, {{2}, {1, 2}}}, {1, 2});
+  const auto g = tfl::read_tflite_bytes(ok.data(), ok.size(), "slice.tflite");
+  CHECK(g.outputs().size() == 1);
+}
+
+// Found by fuzzing: SLICE indexed `size` and the input's shape by the
+// length of `begin`, unchecked.
+TEST_CASE("SLICE whose begin or size does not match the input's rank is an error naming the op") {
+  for (const auto& [begin, size] : std::vector<std::pair<ConstInput, ConstInput>>{
+           {{{5}, {0, 0, 0, 0, 0}}, {{2}, {1, 1}}},   // begin longer than the rank and than size
+           {{{2}, {0, 0}}, {{1}, {1}}},               // size shorter
+           {{{1}, {0}}, {{1}, {1}}}}) {              // both shorter than the rank
+    CAPTURE(begin.values.size());
+    const auto bad = one_op_model(tfl::fb::BuiltinOperator_SLICE, {2, 3}, {begin, size}, {1, 1});
+    check_malformed(bad, "(SLICE): begin has");
+  }
+}

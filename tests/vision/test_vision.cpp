@@ -2,6 +2,9 @@
 // validation of vision exports from images, on data this suite makes itself
 // (make_vision_data.py: hand-written PNGs, Pillow's outputs when python3-pil
 // is installed) and the project's own generated ViT / BERT models.
+#include <sys/resource.h>
+#include <zlib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -336,4 +339,63 @@ TEST_CASE("--validation-image mistakes are one error naming the option or the fi
   CHECK(unknown.exit_code != 0);
   CHECK(contains(unknown.output, (tmp / "vit" / "preprocessor_config.json").string() +
                                      ": image_processor_type 'DPTImageProcessor' is not supported"));
+}
+
+namespace {
+
+// A PNG chunk: length, type, data, CRC over type and data.
+void put_chunk(std::vector<uint8_t>& png, const char* type, const std::vector<uint8_t>& data) {
+  auto be32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) png.push_back(static_cast<uint8_t>(v >> s));
+  };
+  be32(static_cast<uint32_t>(data.size()));
+  const size_t start = png.size();
+  png.insert(png.end(), type, type + 4);
+  png.insert(png.end(), data.begin(), data.end());
+  be32(static_cast<uint32_t>(crc32(0, png.data() + start, static_cast<uInt>(png.size() - start))));
+}
+
+long peak_rss_kib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+}  // namespace
+
+// Found by fuzzing: the IHDR's 32000x32000 RGBA (4 GB) was allocated
+// before any pixel data was read, for a file of under 100 bytes.
+TEST_CASE("a PNG whose header declares more pixels than its bytes can hold is rejected before allocating them") {
+  std::vector<uint8_t> png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  put_chunk(png, "IHDR", {0, 0, 0x7d, 0, 0, 0, 0x7d, 0, 8, 6, 0, 0, 0});  // 32000 x 32000, 8-bit RGBA
+  put_chunk(png, "IDAT", {0x78, 0x9c, 0x63, 0, 0, 0, 1, 0, 1});
+  put_chunk(png, "IEND", {});
+  CHECK(png.size() < 100);
+  const long before = peak_rss_kib();
+  const std::string e = error_of([&] { io::decode_png_rgb(png.data(), png.size(), "huge.png"); });
+  CHECK(contains(e, "huge.png: corrupt or truncated PNG: a 32000x32000 image needs"));
+  CHECK(peak_rss_kib() - before < 64 * 1024);  // nothing near the declared 4 GB was touched
+}
+
+// Found by fuzzing: crop_pct 1e-300 made shortest_edge / crop_pct overflow
+// its conversion to an integer size (undefined behaviour).
+TEST_CASE("preprocessor sizes out of range are errors naming the key, not overflows") {
+  const fs::path file = "/models/m/preprocessor_config.json";
+  auto error = [&](const nlohmann::json& config) {
+    return error_of([&] { exporting::ImageProcessor p(config, file); });
+  };
+  const nlohmann::json convnext = {{"image_processor_type", "ConvNextImageProcessor"}, {"size", {{"shortest_edge", 224}}}};
+  for (double pct : {1e-300, 0.0, -0.5, 0.02}) {
+    CAPTURE(pct);
+    nlohmann::json c = convnext;
+    c["crop_pct"] = pct;
+    CHECK(contains(error(c), "'crop_pct' must be positive and at least size.shortest_edge / 8192"));
+  }
+  nlohmann::json c = convnext;
+  c["crop_pct"] = 0.875;
+  CHECK(error(c).empty());
+  CHECK(contains(error({{"image_processor_type", "ViTImageProcessor"}, {"size", 1000000}}),
+                 "'size' must be a positive integer up to 8192"));
+  CHECK(contains(error({{"image_processor_type", "ViTImageProcessor"}, {"do_center_crop", true}, {"crop_size", 9000}}),
+                 "'crop_size' must be a positive integer up to 8192"));
 }

@@ -163,7 +163,11 @@ uint64_t BlobStorageReader::data_bytes() const {
     if (pos > size_ || size_ - pos < sizeof(BlobMetadata)) break;
     BlobMetadata meta;
     std::memcpy(&meta, static_cast<const char*>(map_.get()) + pos, sizeof meta);
-    if (meta.sentinel != kBlobSentinel || meta.offset > size_) break;
+    // Each blob's data follows its metadata inside the file; anything else
+    // (a loop back, a size past the end) ends the walk, whatever `count` says.
+    if (meta.sentinel != kBlobSentinel || meta.offset < pos + sizeof meta || meta.offset > size_ ||
+        size_ - meta.offset < meta.size_in_bytes)
+      break;
     total += meta.size_in_bytes;
     pos = meta.offset + meta.size_in_bytes;
   }

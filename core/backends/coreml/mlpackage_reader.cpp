@@ -1,6 +1,7 @@
 // .mlpackage / model.mlmodel -> IR (one table row per MIL op type), and the
 // summary behind `exporters inspect`. Every malformed input is a CoreMLError
 // naming the file and the problem.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -43,7 +44,12 @@ fs::path model_path_in(const fs::path& dir) {
     j = nlohmann::json::parse(in);
     const std::string root = j.at("rootModelIdentifier").get<std::string>();
     const std::string rel = j.at("itemInfoEntries").at(root).at("path").get<std::string>();
-    return dir / "Data" / rel;
+    // The model lives inside the package: no absolute path, no way out of Data/.
+    const fs::path relative(rel);
+    if (rel.empty() || relative.is_absolute() ||
+        std::any_of(relative.begin(), relative.end(), [](const fs::path& part) { return part == ".."; }))
+      throw CoreMLError(manifest.string() + ": model path '" + rel + "' is not inside the package");
+    return dir / "Data" / relative;
   } catch (const nlohmann::json::exception& e) {
     throw CoreMLError(manifest.string() + ": malformed manifest: " + e.what());
   }
@@ -487,7 +493,8 @@ const std::unordered_map<std::string, ReadFn>& read_table() {
         {"not_equal", "not_equal"}, {"less", "less"}, {"less_equal", "less_equal"}, {"greater", "greater"},
         {"greater_equal", "greater_equal"}, {"logical_and", "logical_and"}, {"logical_or", "logical_or"},
         {"logical_xor", "logical_xor"}};
-    for (auto [mil, ir_op] : binaries) t[mil] = [ir_op](R& r, const Op& op) { binary(r, op, ir_op); };
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    for (const auto& b : binaries) t[b.first] = [ir_op = b.second](R& r, const Op& op) { binary(r, op, ir_op); };
     const char* unaries[] = {"abs", "exp", "sqrt", "sin", "cos", "tanh", "sigmoid", "erf", "floor", "ceil",
                              "round", "sign", "relu", "silu", "logical_not", "identity"};
     for (const char* u : unaries) t[u] = [u](R& r, const Op& op) { unary(r, op, u); };

@@ -10,7 +10,8 @@
 
 namespace exporters::tflite {
 
-namespace fb = exporters::tflite::fb;
+// fb:: is the generated schema namespace exporters::tflite::fb itself (an
+// alias of the same name is an error for clang).
 
 struct BuiltinRow {
   int32_t code;

@@ -226,7 +226,8 @@ TflModel decode_model(const uint8_t* data, size_t size, const std::string& what,
         auto dt = ir_dtype_of(out.type);
         size_t eb = element_bytes(static_cast<int8_t>(out.type));
         int64_t numel = ir::shape_numel(out.shape);
-        if (eb && static_cast<size_t>(numel) * eb != n)
+        size_t need = 0;
+        if (eb && (__builtin_mul_overflow(static_cast<size_t>(numel), eb, &need) || need != n))
           throw fail(fmt::format("tensor '{}' ({} {}) needs {} bytes but its buffer holds {}", out.name,
                                  tfl_type_name(static_cast<int8_t>(out.type)), ir::shape_to_string(out.shape),
                                  numel * eb, n));

@@ -16,7 +16,8 @@
 
 namespace exporters::tflite {
 
-namespace fb = exporters::tflite::fb;
+// fb:: is the generated schema namespace exporters::tflite::fb itself (an
+// alias of the same name is an error for clang).
 
 using Dims = std::vector<int64_t>;
 

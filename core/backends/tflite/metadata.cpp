@@ -85,7 +85,8 @@ std::string encode_model_metadata(const TflModel& m, const TfliteOptions& option
 ModelDescription decode_model_metadata(const std::string& bytes, const std::string& what) {
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   flatbuffers::Verifier verifier(data, bytes.size());
-  if (!mt::ModelMetadataBufferHasIdentifier(data))
+  // The identifier sits at bytes 4..7: a shorter buffer has none to read.
+  if (bytes.size() < 8 || !mt::ModelMetadataBufferHasIdentifier(data))
     throw TfliteError(fmt::format("{}: metadata '{}' lacks the ModelMetadata file identifier \"M001\"", what,
                                   kTfliteMetadataName));
   if (!mt::VerifyModelMetadataBuffer(verifier))

@@ -38,13 +38,21 @@ class Raiser {
 
   ir::Value* val(int32_t i) {
     if (i < 0) return nullptr;
+    if (static_cast<size_t>(i) >= values.size()) fail(fmt::format("tensor index {} is out of range", i));
     if (values[i]) return values[i];
     const TflTensor& tt = t(i);
     if (!tt.is_const()) fail(fmt::format("tensor '{}' is read before any operator writes it", tt.name));
     return values[i] = g.constant(constant_data(tt), tt.name);
   }
 
-  ir::Value* in(size_t k) { return k < op->inputs.size() ? val(op->inputs[k]) : nullptr; }
+  // Input k, which the op needs: a missing one is an error naming the op.
+  ir::Value* in(size_t k) {
+    ir::Value* v = opt(k);
+    if (!v) fail(fmt::format("input {} is missing", k));
+    return v;
+  }
+  // Input k, which the op may omit (index -1 or absent): nullptr then.
+  ir::Value* opt(size_t k) { return k < op->inputs.size() ? val(op->inputs[k]) : nullptr; }
   int32_t in_index(size_t k) const { return k < op->inputs.size() ? op->inputs[k] : -1; }
 
   // Integer values of a constant input (shapes, axes, paddings...).
@@ -55,6 +63,19 @@ class Raiser {
     std::vector<int64_t> v;
     for (int64_t j = 0; j < d.numel(); ++j) v.push_back(d.element_as_int(j));
     return v;
+  }
+  // A constant input that must hold exactly `n` integers (per-axis values).
+  std::vector<int64_t> const_ints(size_t k, size_t n, const char* what) {
+    auto v = const_ints(k);
+    if (v.size() != n) fail(fmt::format("{} has {} values, expected {}", what, v.size(), n));
+    return v;
+  }
+  int64_t const_int(size_t k, const char* what) { return const_ints(k, 1, what)[0]; }
+  // The shape of a value the op needs at a given rank.
+  const Dims& shape_of(ir::Value* v, size_t rank, const char* what) const {
+    if (v->type.shape.size() != rank)
+      fail(fmt::format("{} has rank {}, expected {}", what, v->type.shape.size(), rank));
+    return v->type.shape;
   }
   double const_scalar(size_t k) {
     int32_t i = in_index(k);
@@ -182,9 +203,10 @@ void dequantize(Raiser& r) {
 void fully_connected(Raiser& r) {
   ir::Value* x = r.in(0);
   ir::Value* w = r.in(1);
-  ir::Value* b = r.in(2);
+  ir::Value* b = r.opt(2);
   if (r.op->options.i("weights_format", 0) != 0) r.fail("shuffled weights are not supported");
-  int64_t k = w->type.shape.at(1);
+  const int64_t k = r.shape_of(w, 2, "the weights")[1];
+  if (k <= 0) r.fail("the weights have no input features");
   if (x->type.shape.empty() || x->type.shape.back() != k || !r.op->options.i("keep_num_dims", 0))
     x = r.add("reshape", {x}, {{"shape", std::vector<int64_t>{x->type.numel() / k, k}}});
   ir::Value* y = r.add("linear", b ? std::vector<ir::Value*>{x, w, b} : std::vector<ir::Value*>{x, w});
@@ -194,6 +216,7 @@ void fully_connected(Raiser& r) {
 }
 
 ir::Value* swap_last(Raiser& r, ir::Value* v) {
+  if (v->type.shape.size() < 2) r.fail("adj_x / adj_y need operands of rank 2 or more");
   std::vector<int64_t> perm(v->type.shape.size());
   for (size_t i = 0; i < perm.size(); ++i) perm[i] = static_cast<int64_t>(i);
   std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
@@ -227,6 +250,7 @@ void transpose(Raiser& r) { r.set(0, r.add("transpose", {r.in(0)}, {{"perm", r.c
 std::vector<int64_t> tfl_pads(int64_t padding, const Dims& in_hw, const Dims& k, const Dims& s, const Dims& d) {
   std::vector<int64_t> p{0, 0, 0, 0};
   if (padding != fb::Padding_SAME) return p;
+  // Callers check strides and dilations are >= 1 (no division by zero here).
   for (int i = 0; i < 2; ++i) {
     int64_t eff = (k[i] - 1) * d[i] + 1;
     int64_t o = (in_hw[i] + s[i] - 1) / s[i];
@@ -240,11 +264,13 @@ std::vector<int64_t> tfl_pads(int64_t padding, const Dims& in_hw, const Dims& k,
 void conv2d(Raiser& r, bool depthwise) {
   ir::Value* x = r.in(0);
   ir::Value* w = r.in(1);
-  ir::Value* b = r.in(2);
+  ir::Value* b = r.opt(2);
   const auto& o = r.op->options;
   Dims xs = x->type.shape, ws = w->type.shape;
   if (xs.size() != 4 || ws.size() != 4) r.fail("input and filter must be rank 4");
   Dims s{o.i("stride_h", 1), o.i("stride_w", 1)}, d{o.i("dilation_h_factor", 1), o.i("dilation_w_factor", 1)};
+  if (s[0] < 1 || s[1] < 1 || d[0] < 1 || d[1] < 1) r.fail("strides and dilations must be at least 1");
+  if (ws[3] < 1) r.fail("the filter has no input channels");
   Dims k{ws[1], ws[2]};
   int64_t groups;
   ir::Value* wi;
@@ -270,9 +296,10 @@ void transpose_conv(Raiser& r) {
   Dims oshape = r.out_shape();
   ir::Value* w = r.in(1);
   ir::Value* x = r.in(2);
-  ir::Value* b = r.in(3);
+  ir::Value* b = r.opt(3);
   const auto& o = r.op->options;
-  Dims xs = x->type.shape, ws = w->type.shape;
+  Dims xs = r.shape_of(x, 4, "the input"), ws = r.shape_of(w, 4, "the filter");
+  if (oshape.size() != 4) r.fail("the output must be rank 4");
   Dims s{o.i("stride_h", 1), o.i("stride_w", 1)};
   std::vector<int64_t> pads(4, 0), opad(2, 0);
   for (int i = 0; i < 2; ++i) {
@@ -296,8 +323,9 @@ template <bool Max>
 void pool2d(Raiser& r) {
   ir::Value* x = r.in(0);
   const auto& o = r.op->options;
-  Dims xs = x->type.shape;
+  Dims xs = r.shape_of(x, 4, "the input");
   Dims k{o.i("filter_height", 0), o.i("filter_width", 0)}, s{o.i("stride_h", 1), o.i("stride_w", 1)};
+  if (s[0] < 1 || s[1] < 1) r.fail("strides must be at least 1");
   auto pads = tfl_pads(o.i("padding", 0), {xs[1], xs[2]}, k, s, {1, 1});
   ir::Attrs a{{"kernel", k}, {"strides", s}, {"pads", pads}, {"ceil_mode", int64_t(0)}};
   if (!Max) a.set("count_include_pad", int64_t(0));
@@ -323,6 +351,7 @@ constexpr char kRSum[] = "reduce_sum", kRMean[] = "reduce_mean", kRMax[] = "redu
 void concatenation(Raiser& r) {
   std::vector<ir::Value*> xs;
   for (size_t i = 0; i < r.op->inputs.size(); ++i) xs.push_back(r.in(i));
+  if (xs.empty()) r.fail("no inputs");
   int64_t axis = ir::normalize_axis(r.op->options.i("axis", 0), static_cast<int64_t>(xs.at(0)->type.shape.size()));
   r.set(0, r.activation(r.add("concat", xs, {{"axis", axis}})));
 }
@@ -342,7 +371,7 @@ void gather_nd(Raiser& r) {
   Dims xs = x->type.shape, is = idx->type.shape;
   if (is.empty()) r.fail("indices must have rank >= 1");
   const int64_t depth = is.back();
-  if (depth > static_cast<int64_t>(xs.size())) r.fail("index depth exceeds the params rank");
+  if (depth < 1 || depth > static_cast<int64_t>(xs.size())) r.fail("index depth must be between 1 and the params rank");
   Dims lead(is.begin(), is.end() - 1);
   ir::Value* linear = nullptr;
   int64_t stride = 1;
@@ -368,8 +397,11 @@ void strided_slice(Raiser& r) {
   const auto& o = r.op->options;
   if (o.i("ellipsis_mask", 0) || o.i("new_axis_mask", 0) || o.i("offset", 0))
     r.fail("ellipsis_mask, new_axis_mask and offset are not supported");
-  auto begin = r.const_ints(1), end = r.const_ints(2), stride = r.const_ints(3);
   Dims xs = x->type.shape;
+  // begin may cover only the leading axes; end and strides match it.
+  auto begin = r.const_ints(1);
+  if (begin.size() > xs.size()) r.fail(fmt::format("begin has {} values for an input of rank {}", begin.size(), xs.size()));
+  auto end = r.const_ints(2, begin.size(), "end"), stride = r.const_ints(3, begin.size(), "strides");
   const int64_t bm = o.i("begin_mask", 0), em = o.i("end_mask", 0), sm = o.i("shrink_axis_mask", 0);
   std::vector<int64_t> axes, starts, ends, steps;
   for (size_t a = 0; a < begin.size(); ++a) {
@@ -397,6 +429,8 @@ void slice(Raiser& r) {
   ir::Value* x = r.in(0);
   auto begin = r.const_ints(1), size = r.const_ints(2);
   Dims xs = x->type.shape;
+  if (begin.size() != xs.size() || size.size() != xs.size())
+    r.fail(fmt::format("begin has {} values and size {} for an input of rank {}", begin.size(), size.size(), xs.size()));
   std::vector<int64_t> axes, starts, ends;
   for (size_t a = 0; a < begin.size(); ++a) {
     int64_t e = size[a] < 0 ? xs[a] : begin[a] + size[a];
@@ -410,8 +444,8 @@ void slice(Raiser& r) {
 
 void pad_op(Raiser& r) {
   ir::Value* x = r.in(0);
-  auto p = r.const_ints(1);
   const size_t rank = x->type.shape.size();
+  auto p = r.const_ints(1, 2 * rank, "paddings");
   std::vector<int64_t> pads(2 * rank);
   for (size_t a = 0; a < rank; ++a) {
     pads[a] = p[2 * a];
@@ -447,7 +481,7 @@ void resize(Raiser& r) {
 template <bool Max>
 void argreduce(Raiser& r) {
   ir::Value* x = r.in(0);
-  int64_t axis = ir::normalize_axis(r.const_ints(1).at(0), static_cast<int64_t>(x->type.shape.size()));
+  int64_t axis = ir::normalize_axis(r.const_int(1, "axis"), static_cast<int64_t>(x->type.shape.size()));
   r.set(0, r.add(Max ? "argmax" : "argmin", {x}, {{"axis", axis}, {"keepdims", int64_t(0)}}));
 }
 
@@ -456,7 +490,7 @@ void broadcast_to(Raiser& r) { r.set(0, r.add("expand", {r.in(0)}, {{"shape", r.
 void tile(Raiser& r) { r.set(0, r.add("tile", {r.in(0)}, {{"repeats", r.const_ints(1)}})); }
 void cumsum(Raiser& r) {
   ir::Value* x = r.in(0);
-  int64_t axis = ir::normalize_axis(r.const_ints(1).at(0), static_cast<int64_t>(x->type.shape.size()));
+  int64_t axis = ir::normalize_axis(r.const_int(1, "axis"), static_cast<int64_t>(x->type.shape.size()));
   r.set(0, r.add("cumsum", {x}, {{"axis", axis}, {"exclusive", r.op->options.i("exclusive", 0)},
                                  {"reverse", r.op->options.i("reverse", 0)}}));
 }
@@ -468,6 +502,7 @@ void pack(Raiser& r) {
     ir::Value* x = r.in(i);
     Dims s = x->type.shape;
     int64_t a = axis < 0 ? axis + static_cast<int64_t>(s.size()) + 1 : axis;
+    if (a < 0 || a > static_cast<int64_t>(s.size())) r.fail(fmt::format("axis {} out of range for rank {}", axis, s.size()));
     s.insert(s.begin() + a, 1);
     parts.push_back(r.add("reshape", {x}, {{"shape", s}}));
   }
@@ -485,15 +520,19 @@ void split_common(Raiser& r, ir::Value* x, int64_t axis, const std::vector<int64
 }
 void split(Raiser& r) {
   ir::Value* x = r.in(1);
-  int64_t axis = ir::normalize_axis(r.const_ints(0).at(0), static_cast<int64_t>(x->type.shape.size()));
+  int64_t axis = ir::normalize_axis(r.const_int(0, "axis"), static_cast<int64_t>(x->type.shape.size()));
   int64_t n = static_cast<int64_t>(r.op->outputs.size());
+  if (n == 0) r.fail("no outputs");
   split_common(r, x, axis, std::vector<int64_t>(n, x->type.shape[axis] / n));
 }
 void split_v(Raiser& r) {
   ir::Value* x = r.in(0);
-  int64_t axis = ir::normalize_axis(r.const_ints(2).at(0), static_cast<int64_t>(x->type.shape.size()));
+  int64_t axis = ir::normalize_axis(r.const_int(2, "axis"), static_cast<int64_t>(x->type.shape.size()));
   std::vector<int64_t> sizes;
-  for (size_t k = 0; k < r.op->outputs.size(); ++k) sizes.push_back(r.out_shape(k)[axis]);
+  for (size_t k = 0; k < r.op->outputs.size(); ++k) {
+    if (r.out_shape(k).size() != x->type.shape.size()) r.fail(fmt::format("output {} does not have the input's rank", k));
+    sizes.push_back(r.out_shape(k)[axis]);
+  }
   split_common(r, x, axis, sizes);
 }
 void unpack(Raiser& r) {
