@@ -25,6 +25,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   libfmt-dev doctest-dev libboost-dev libboost-filesystem-dev libcli11-dev nlohmann-json3-dev
   libpng-dev python3-pil zlib1g-dev
+  # dpkg-shlibdeps: Depends of the Debian packages (scripts/make-debs.sh).
+  dpkg-dev
 )
 # Node.js runs the TFLite runtime tests. Machines that already have node/npm
 # (possibly from NodeSource, whose nodejs conflicts with Debian's npm) keep theirs.
