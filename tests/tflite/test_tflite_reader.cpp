@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "tflite_subset_generated.h"
 #include "tflite_test_util.hpp"
 
 using namespace tflite_test;

@@ -934,7 +934,10 @@ void fill_network(NN* nn, const ir::Graph& graph, const LegacyOptions& options, 
   NnWriter w(graph, options, nn->mutable_layers());
   for (const auto& node : graph.nodes()) w.lower(*node);
   w.finish_outputs();
-  for (const auto& [name, image] : options.image_inputs) {
+  for (const auto& entry : options.image_inputs) {
+    // Not a structured binding: clang 14 cannot capture one in the lambda below.
+    const auto& name = entry.first;
+    const auto& image = entry.second;
     auto* pre = nn->add_preprocessing();
     pre->set_featurename(name);
     auto* s = pre->mutable_scaler();
