@@ -36,10 +36,7 @@ void export_and_check(const testing::FixtureInfo& fixture, const ir::Graph& grap
 }  // namespace
 
 TEST_CASE("every HF fixture exports to an .mlpackage whose read-back matches the LibTorch references") {
-  if (!testing::hf_fixtures_available()) {
-    std::cerr << testing::hf_fixtures_missing_message() << "\n";
-    std::exit(77);
-  }
+  testing::require_hf_fixtures();
   const fs::path tmp = fs::temp_directory_path() / ("exporters_coreml_fixtures_" + std::to_string(::getpid()));
   fs::create_directories(tmp);
   for (const auto& listed : testing::load_fixture_index()) {

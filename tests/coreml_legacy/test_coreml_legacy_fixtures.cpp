@@ -49,10 +49,7 @@ void export_and_check(const testing::FixtureInfo& fixture, const ir::Graph& grap
 }  // namespace
 
 TEST_CASE("every HF fixture exports to a NeuralNetwork .mlmodel whose read-back matches the LibTorch references") {
-  if (!testing::hf_fixtures_available()) {
-    std::cerr << testing::hf_fixtures_missing_message() << "\n";
-    std::exit(77);
-  }
+  testing::require_hf_fixtures();
   // $EXPORTERS_LEGACY_KEEP_DIR keeps the written models (for checks with other tools).
   const char* keep = std::getenv("EXPORTERS_LEGACY_KEEP_DIR");
   const fs::path tmp = keep ? fs::path(keep)

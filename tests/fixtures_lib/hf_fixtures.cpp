@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <stdexcept>
@@ -17,13 +18,28 @@ namespace fs = std::filesystem;
 using io::JsonLocation;
 using nlohmann::json;
 
-fs::path hf_fixtures_dir() {
-  if (const char* env = std::getenv("EXPORTERS_HF_FIXTURES"); env != nullptr && *env != '\0')
-    return fs::path(env);
+namespace {
+const char* env_or_null(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+}  // namespace
+
+fs::path shared_dir() {
+  if (const char* env = env_or_null("EXPORTERS_SHARED_DIR")) return fs::path(env);
   fs::path root = EXPORTERS_CONFIGURED_SOURCE_ROOT;
-  if (const char* env = std::getenv("EXPORTERS_SOURCE_ROOT"); env != nullptr && *env != '\0')
-    root = env;
-  return (root / ".." / "shared" / "fixtures" / "hf").lexically_normal();
+  if (const char* env = env_or_null("EXPORTERS_SOURCE_ROOT")) root = env;
+  return (root / ".." / "shared").lexically_normal();
+}
+
+fs::path hf_fixtures_dir() {
+  if (const char* env = env_or_null("EXPORTERS_HF_FIXTURES")) return fs::path(env);
+  return shared_dir() / "fixtures" / "hf";
+}
+
+fs::path tflite_testdata_dir() {
+  if (const char* env = env_or_null("EXPORTERS_TFLITE_TESTDATA")) return fs::path(env);
+  return shared_dir() / "tflite-testdata";
 }
 
 bool hf_fixtures_available() {
@@ -33,6 +49,25 @@ bool hf_fixtures_available() {
 
 std::string hf_fixtures_missing_message() {
   return fmt::format("skipped the HF fixtures: {} not found", hf_fixtures_dir().string());
+}
+
+void skip_executable(const std::string& reason) {
+  std::fflush(stdout);
+  std::printf("SKIP: %s\n", reason.c_str());
+  std::fprintf(stderr, "SKIP: %s\n", reason.c_str());
+  std::fflush(stdout);
+  std::exit(77);  // meson: SKIP, never a pass
+}
+
+void require_hf_fixtures() {
+  if (!hf_fixtures_available()) skip_executable(hf_fixtures_missing_message());
+}
+
+void require_tflite_testdata() {
+  std::error_code ec;
+  const fs::path dir = tflite_testdata_dir();
+  if (!fs::is_directory(dir, ec))
+    skip_executable(fmt::format("skipped the converter-made TFLite files: {} not found", dir.string()));
 }
 
 ir::DType dtype_from_torch_name(const std::string& name) {

@@ -12,14 +12,29 @@
 
 namespace exporters::testing {
 
-// $EXPORTERS_HF_FIXTURES if set, else <source root>/../shared/fixtures/hf with
-// the source root from $EXPORTERS_SOURCE_ROOT (set by meson's test_env) or,
-// failing that, the source root this library was configured from.
+// The shared test data beside the clone: $EXPORTERS_SHARED_DIR if set, else
+// <source root>/../shared with the source root from $EXPORTERS_SOURCE_ROOT
+// (set by meson's test_env) or, failing that, the source root this library
+// was configured from. Every test that reads shared data finds it through
+// these functions, so pointing the variables at an empty folder hides it.
+std::filesystem::path shared_dir();
+// $EXPORTERS_HF_FIXTURES if set, else shared_dir()/fixtures/hf.
 std::filesystem::path hf_fixtures_dir();
+// $EXPORTERS_TFLITE_TESTDATA if set, else shared_dir()/tflite-testdata.
+std::filesystem::path tflite_testdata_dir();
 // True when hf_fixtures_dir()/index.json exists.
 bool hf_fixtures_available();
 // "skipped the HF fixtures: <dir> not found".
 std::string hf_fixtures_missing_message();
+
+// Ends the test executable as a meson SKIP (exit code 77) after printing
+// "SKIP: <reason>" on stdout and stderr (tests/run_all lists the reason). For
+// tests that need data the clone may not have: they must skip, never pass.
+[[noreturn]] void skip_executable(const std::string& reason);
+// skip_executable(hf_fixtures_missing_message()) unless the fixtures exist.
+void require_hf_fixtures();
+// Skips unless tflite_testdata_dir() exists.
+void require_tflite_testdata();
 
 struct TensorSpec {
   std::string name;

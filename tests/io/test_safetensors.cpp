@@ -297,12 +297,10 @@ TEST_CASE("data at an unaligned file offset is read correctly") {
   CHECK(c.element_as_double(1) == -1024.0);
 }
 
-TEST_CASE("the bert_qa fixture's reference files match its fixture.json") {
+// Suite "shared": run as the meson test io_shared, which skips without ../shared.
+TEST_CASE("the bert_qa fixture's reference files match its fixture.json" * doctest::test_suite("shared")) {
+  exporters::testing::require_hf_fixtures();
   const fs::path dir = exporters::testing::hf_fixtures_dir() / "bert_qa";
-  if (!fs::exists(dir / "fixture.json")) {
-    MESSAGE(exporters::testing::hf_fixtures_missing_message());
-    return;
-  }
   const auto fixture = io::read_json_object_file(dir / "fixture.json");
   for (const char* file : {"reference.safetensors", "reference2.safetensors"}) {
     CAPTURE(file);
@@ -341,14 +339,11 @@ TEST_CASE("the bert_qa fixture's reference files match its fixture.json") {
   }
 }
 
-TEST_CASE("rewriting a fixture file reproduces its data section byte for byte") {
+TEST_CASE("rewriting a fixture file reproduces its data section byte for byte" * doctest::test_suite("shared")) {
   // The fixtures were written by the Python safetensors library, which also
   // stores tensors in sorted name order: the data sections must be identical.
+  exporters::testing::require_hf_fixtures();
   const fs::path src = exporters::testing::hf_fixtures_dir() / "bert_qa" / "reference.safetensors";
-  if (!fs::exists(src)) {
-    MESSAGE(exporters::testing::hf_fixtures_missing_message());
-    return;
-  }
   TempDir dir;
   const fs::path dst = dir / "copy.safetensors";
   io::write_safetensors(dst, io::read_safetensors(src));  // writes borrowed tensors

@@ -87,11 +87,9 @@ TEST_CASE("MappedZip lists deflated entries without treating them as stored") {
   CHECK(stored.read(stored.entries()[2]).size() == 2005);
 }
 
-TEST_CASE("MappedZip over a real TorchScript archive: every tensor record is stored") {
-  if (!exporters::testing::hf_fixtures_available()) {
-    MESSAGE(exporters::testing::hf_fixtures_missing_message());
-    return;
-  }
+// Suite "shared": run as the meson test io_shared, which skips without ../shared.
+TEST_CASE("MappedZip over a real TorchScript archive: every tensor record is stored" * doctest::test_suite("shared")) {
+  exporters::testing::require_hf_fixtures();
   const auto fixtures = exporters::testing::load_fixture_index();
   REQUIRE(!fixtures.empty());
   io::MappedZip zip(fixtures.front().dir / "model.pt");

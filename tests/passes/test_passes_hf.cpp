@@ -113,10 +113,7 @@ TEST_CASE("every fixture: the pipeline keeps outputs and never grows the graph")
 }
 
 int main(int argc, char** argv) {
-  if (!testing::hf_fixtures_available()) {
-    std::cout << "test_passes_hf: " << testing::hf_fixtures_missing_message() << "\n";
-    return 77;
-  }
+  testing::require_hf_fixtures();
   doctest::Context context(argc, argv);
   return context.run();
 }

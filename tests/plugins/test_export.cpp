@@ -57,11 +57,7 @@ fs::path scratch() {
 }
 
 // Without the fixtures the whole executable is a meson SKIP (exit 77), not a pass.
-void require_fixtures() {
-  if (testing::hf_fixtures_available()) return;
-  std::cerr << testing::hf_fixtures_missing_message() << "\n";
-  std::exit(77);
-}
+void require_fixtures() { testing::require_hf_fixtures(); }
 
 bool is_text(const testing::FixtureInfo& f) { return f.inputs.front().name == "input_ids"; }
 

@@ -86,10 +86,7 @@ std::string export_args(const testing::FixtureInfo& f, const fs::path& out, cons
 }  // namespace
 
 TEST_CASE("each standard plugin removed in turn: its family fails with one clear error, another still exports") {
-  if (!testing::hf_fixtures_available()) {
-    std::fprintf(stderr, "%s\n", testing::hf_fixtures_missing_message().c_str());
-    std::exit(77);  // meson SKIP, not a pass
-  }
+  testing::require_hf_fixtures();  // meson SKIP, not a pass
   const auto fixtures = testing::load_fixture_index();
   Sandbox box;
   // The copy must not see the build tree's plugins (nor installed ones): with
@@ -130,7 +127,7 @@ TEST_CASE("each standard plugin removed in turn: its family fails with one clear
 }
 
 TEST_CASE("a plugin whose library is gone but whose manifest stays: the export names the broken plugin") {
-  if (!testing::hf_fixtures_available()) std::exit(77);
+  testing::require_hf_fixtures();
   const auto fixtures = testing::load_fixture_index();
   Sandbox box;
   const fs::path plugins = box.plugins_without("none");

@@ -127,11 +127,10 @@ TEST_CASE("every family plugin loads and registers its classes with complete spe
   CHECK(lm->outputs.at(0).head == OutputHead::None);
 }
 
-TEST_CASE("every HF fixture's class is served, with the fixture's output names") {
-  if (!testing::hf_fixtures_available()) {
-    MESSAGE(testing::hf_fixtures_missing_message());
-    return;
-  }
+// Suite "shared": run as the meson test plugins_registration_shared, which
+// skips without ../shared.
+TEST_CASE("every HF fixture's class is served, with the fixture's output names" * doctest::test_suite("shared")) {
+  testing::require_hf_fixtures();
   registry::PluginRegistry reg({{kPlugins, "build tree"}});
   const auto fixtures = testing::load_fixture_index();
   REQUIRE(fixtures.size() >= 29);

@@ -61,7 +61,7 @@ void run_fixture(const hf::FixtureInfo& listed, tfl::Quantization q, double atol
 }  // namespace
 
 TEST_CASE("every HF fixture exports to TFLite and LiteRT reproduces the LibTorch reference") {
-  REQUIRE_MESSAGE(hf::hf_fixtures_available(), hf::hf_fixtures_missing_message());
+  hf::require_hf_fixtures();
   const char* only = std::getenv("EXPORTERS_TFLITE_FIXTURE");
   for (const auto& f : hf::load_fixture_index()) {
     if (only && f.name != only) continue;
@@ -79,13 +79,31 @@ TEST_CASE("every HF fixture exports to TFLite and LiteRT reproduces the LibTorch
 // few 1e-3 typically and ~2e-2 on MobileViT's segmentation head (observed),
 // hence 5e-2 of the output scale.
 TEST_CASE("every HF fixture exports to float16 TFLite within fp16 weight rounding") {
-  REQUIRE_MESSAGE(hf::hf_fixtures_available(), hf::hf_fixtures_missing_message());
+  hf::require_hf_fixtures();
   const char* only = std::getenv("EXPORTERS_TFLITE_FIXTURE");
   for (const auto& f : hf::load_fixture_index()) {
     if (only && f.name != only) continue;
     CAPTURE(f.name);
     try {
       run_fixture(f, tfl::Quantization::Float16, 5e-2);
+    } catch (const std::exception& e) {
+      FAIL_CHECK(f.name << ": " << e.what());
+    }
+  }
+}
+
+// Hybrid int8 weights (per-channel, LiteRT's dynamic-range kernels quantize
+// the activations too): 5e-2 of the output scale, the plugins' default int8
+// tolerance. Run on the own models (tflite_own); tests/plugins covers the HF
+// fixtures.
+TEST_CASE("every HF fixture exports to dynamic-int8 TFLite within the int8 tolerance") {
+  hf::require_hf_fixtures();
+  const char* only = std::getenv("EXPORTERS_TFLITE_FIXTURE");
+  for (const auto& f : hf::load_fixture_index()) {
+    if (only && f.name != only) continue;
+    CAPTURE(f.name);
+    try {
+      run_fixture(f, tfl::Quantization::DynamicInt8, 5e-2);
     } catch (const std::exception& e) {
       FAIL_CHECK(f.name << ": " << e.what());
     }

@@ -1,12 +1,15 @@
-// The reader over every real converter-made file in shared/tflite-testdata:
-// supported ones read into IR and our interpreter reproduces LiteRT's
-// outputs; the others fail with an error naming the op. Malformed files
-// give one clear error.
+// The reader over small .tflite files written byte by byte at build time by
+// make_tflite_files.py (independent of our writer): they read into IR, and
+// our interpreter and LiteRT both reproduce PyTorch's outputs; an unsupported
+// op is named. Malformed files give one clear error.
+// Suite "shared" (the meson test tflite_shared, SKIP without ../shared): every
+// real converter-made file in ../shared/tflite-testdata.
 #include <doctest/doctest.h>
 
 #include <fstream>
 
 #include "tflite_subset_generated.h"
+#include "fixtures_lib/hf_fixtures.hpp"
 #include "tflite_test_util.hpp"
 
 using namespace tflite_test;
@@ -54,11 +57,68 @@ void check_malformed(std::vector<uint8_t> bytes, const std::string& expect) {
                        tfl::TfliteError);
 }
 
+const fs::path kOwnFiles = TFLITE_OWN_FILES;
+
 }  // namespace
 
-TEST_CASE("every file in tflite-testdata is listed with its expected outcome") {
+TEST_CASE("reader: hand-written files read into IR; our interpreter and LiteRT reproduce PyTorch") {
+  for (const char* name : {"add_mul", "fc_softmax", "fp16_fc_tanh_reshape"}) {
+    CAPTURE(name);
+    const fs::path file = kOwnFiles / (std::string(name) + ".tflite");
+    const auto expected = exporters::io::read_safetensors(kOwnFiles / (std::string(name) + ".safetensors"));
+    Graph g = tfl::read_tflite(file);
+    CHECK_NOTHROW(exporters::ir::verify(g));
+    std::map<std::string, Tensor> inputs;
+    for (const Value* v : g.inputs()) {
+      auto it = expected.find("input." + v->name);
+      REQUIRE_MESSAGE(it != expected.end(), "the read graph has an input " << v->name << " the file does not");
+      inputs[v->name] = it->second;
+    }
+    REQUIRE(inputs.size() + g.output_names().size() == expected.size());
+    const auto ours = run_interpreter(g, inputs);
+    const auto lite = run_litert(file, inputs);
+    REQUIRE(ours.size() == g.outputs().size());
+    for (size_t k = 0; k < ours.size(); ++k) {
+      const std::string& out = g.output_names()[k];
+      CAPTURE(out);
+      auto want = expected.find("output." + out);
+      REQUIRE_MESSAGE(want != expected.end(), "unexpected output " << out);
+      const double limit = 1e-5 * std::max(1.0, max_abs(want->second));
+      CHECK(max_abs_diff(ours[k], want->second) <= limit);
+      auto it = lite.find(out);
+      REQUIRE_MESSAGE(it != lite.end(), "LiteRT has no output " << out);
+      CHECK(max_abs_diff(it->second, want->second) <= limit);
+    }
+  }
+}
+
+TEST_CASE("reader: a hand-written file with an op the IR lacks fails naming it") {
+  CHECK_THROWS_WITH_AS(tfl::read_tflite(kOwnFiles / "topk.tflite"), doctest::Contains("(TOPK_V2)"), tfl::TfliteError);
+}
+
+TEST_CASE("summary of a hand-written file: signature, op histogram, buffer bytes") {
+  auto s = tfl::summarize_tflite(kOwnFiles / "fp16_fc_tanh_reshape.tflite");
+  CHECK(s.schema_version == 3);
+  REQUIRE(s.inputs.size() == 1);
+  CHECK(s.op_histogram["DEQUANTIZE"] == 1);
+  CHECK(s.op_histogram["FULLY_CONNECTED"] == 1);
+  CHECK(s.op_histogram["RESHAPE"] == 1);
+  CHECK(s.signature_keys == std::vector<std::string>{"serving_default"});
+  CHECK(s.buffer_bytes == 3 * 4 * 2 + 3 * 4 + 2 * 4);  // fp16 weight, f32 bias, int32 shape
+}
+
+namespace {
+
+// The converter-made files: the doctest suite "shared".
+fs::path testdata_dir() {
+  exporters::testing::require_tflite_testdata();  // exit 77 (SKIP) without them
+  return exporters::testing::tflite_testdata_dir();
+}
+
+}  // namespace
+
+TEST_CASE("every file in tflite-testdata is listed with its expected outcome" * doctest::test_suite("shared")) {
   const fs::path dir = testdata_dir();
-  REQUIRE_MESSAGE(fs::exists(dir), "missing " << dir.string());
   size_t seen = 0;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.path().extension() != ".tflite") continue;
@@ -69,7 +129,7 @@ TEST_CASE("every file in tflite-testdata is listed with its expected outcome") {
   CHECK(seen == expectations().size());
 }
 
-TEST_CASE("reader: converter-made files read into IR, or fail naming the op") {
+TEST_CASE("reader: converter-made files read into IR, or fail naming the op" * doctest::test_suite("shared")) {
   for (const auto& [rel, expect] : expectations()) {
     const fs::path file = testdata_dir() / rel;
     CAPTURE(rel);
@@ -94,7 +154,7 @@ TEST_CASE("reader: converter-made files read into IR, or fail naming the op") {
   }
 }
 
-TEST_CASE("summary of a converter-made file: signature aliases, op histogram, buffer bytes") {
+TEST_CASE("summary of a converter-made file: signature aliases, op histogram, buffer bytes" * doctest::test_suite("shared")) {
   auto s = tfl::summarize_tflite(testdata_dir() / "litert/torchaudio_conformer.tflite");
   REQUIRE(s.inputs.size() == 2);
   CHECK(s.schema_version == 3);
@@ -107,7 +167,7 @@ TEST_CASE("summary of a converter-made file: signature aliases, op histogram, bu
 }
 
 TEST_CASE("malformed files give one clear error") {
-  const auto good = file_bytes(testdata_dir() / "litert/add_10x10.tflite");
+  const auto good = file_bytes(kOwnFiles / "add_mul.tflite");
   REQUIRE(good.size() > 64);
   SUBCASE("empty") { check_malformed({}, "too short"); }
   SUBCASE("truncated") {

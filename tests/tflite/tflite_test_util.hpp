@@ -32,7 +32,6 @@ inline fs::path source_root() {
   REQUIRE_MESSAGE(root, "EXPORTERS_SOURCE_ROOT is not set (run through meson test)");
   return fs::path(root);
 }
-inline fs::path testdata_dir() { return source_root() / ".." / "shared" / "tflite-testdata"; }
 
 // Per-process scratch folder, removed at exit unless EXPORTERS_KEEP_TEST_FILES is set.
 inline fs::path scratch_dir() {

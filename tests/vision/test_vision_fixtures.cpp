@@ -21,10 +21,7 @@ using namespace vision_test;
 namespace {
 
 std::vector<testing::FixtureInfo> vision_fixtures() {
-  if (!testing::hf_fixtures_available()) {
-    std::cerr << testing::hf_fixtures_missing_message() << "\n";
-    std::exit(77);
-  }
+  testing::require_hf_fixtures();
   std::vector<testing::FixtureInfo> out;
   for (const auto& f : testing::load_fixture_index())
     for (const auto& in : f.inputs)

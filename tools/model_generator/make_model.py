@@ -21,6 +21,8 @@ import struct
 import torch
 from torch import nn
 
+# The task of each family's head, as the HF fixtures' fixture.json names it.
+TASKS = {"bert": "sequence-classification", "gpt2": "causal-lm", "vit": "image-classification"}
 DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.int32: "I32", torch.float16: "F16"}
 
 
@@ -243,7 +245,7 @@ def build(args):
     ref.update({f"output.{name}": t for name, t in zip(outputs, result)})
     write_safetensors(os.path.join(args.out, "reference.safetensors"), ref)
     fixture = {"name": os.path.basename(os.path.normpath(args.out)), "model_type": config["model_type"],
-               "hf_class": config["architectures"][0],
+               "hf_class": config["architectures"][0], "task": TASKS[args.family],
                "inputs": [{"name": k, "dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)}
                           for k, v in inputs.items()],
                "outputs": [{"name": n, "dtype": "float32", "shape": list(t.shape)} for n, t in zip(outputs, result)]}
