@@ -8,13 +8,12 @@
 #include <stdexcept>
 
 #include "core/export/image_processor.hpp"
-#include "core/frontend/torchscript/torchscript_frontend.hpp"
+#include "core/frontend/trace_frontend.hpp"
 #include "core/io/png.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/passes/passes.hpp"
 #include "core/runtime/interpreter.hpp"
 #include "core/validate/litert_runner.hpp"
-#include "core/validate/torch_runner.hpp"
 
 namespace fs = std::filesystem;
 
@@ -56,7 +55,7 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
     const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
     torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
   }
-  std::vector<ir::Tensor> expected = validate::run_torchscript(model_pt, torch_inputs);
+  std::vector<ir::Tensor> expected = frontend::trace_frontend().run_torchscript(model_pt, torch_inputs);
   // The task's heads run on LibTorch's raw outputs through the reference
   // interpreter, so the export is still compared with the original model.
   std::vector<std::string> expected_names = exported.output_names();
@@ -179,8 +178,11 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
     throw std::runtime_error(fmt::format("--quantize {}: not supported for {} (choose one of: {})",
                                          options.target.quantize, target.name, fmt::join(modes, ", ")));
   say(options.progress, fmt::format("loading {}", p.source.model_pt.string()));
-  frontend::TorchScriptArchive archive(p.source.model_pt);
-  p.trace_inputs = archive.input_names();
+  // "load" includes loading the LibTorch module on first use.
+  const auto load_start = Clock::now();
+  std::unique_ptr<frontend::TraceArchive> archive = frontend::open_trace(p.source.model_pt);
+  const double load_seconds = seconds_since(load_start);
+  p.trace_inputs = archive->input_names();
   result.plan = plan_inputs(p.trace_inputs, options.shapes, options.task, p.source);
   frontend::TorchScriptOptions fopts;
   for (size_t i = 0; i < result.plan.names.size(); ++i) {
@@ -188,7 +190,8 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
     fopts.input_dtypes[result.plan.names[i]] = result.plan.types[i].dtype;
   }
   fopts.extra_converters = options.quirks;
-  p.model = archive.translate(fopts);
+  p.model = archive->translate(fopts);
+  p.model.load_seconds = load_seconds;
   ir::Graph& graph = p.model.graph;
   if (options.task && options.task->output_names.size() == graph.outputs().size()) {
     for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);

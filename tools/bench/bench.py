@@ -16,8 +16,17 @@ load of the same file, measured in the same run by build/tools/bench/torch_load
   x proc  export wall / that whole process (LibTorch start-up + load)
 Needs Debian's python3-torch (generator, one forward); no timing here is a
 test, and ratios travel across machines better than seconds.
+
+With bert in --models it also prints the start-up rows: whole-process
+`exporters --version` and `exporters inspect` of the BERT-base float16
+package, and BERT-base float16 Core ML (no validation) from the same trace
+with and without `architectures` in config.json (the task then comes from the
+class the trace records). --baseline OTHER_EXPORTERS runs those rows with a
+second binary too (e.g. a build of an older commit) and prints
+baseline / this.
 """
 import argparse
+import json
 import os
 import re
 import shutil
@@ -45,16 +54,38 @@ EXPORTS = [
 ]
 
 
+# Bumped when the generator's traces change (v2: HF class names in the trace).
+GENERATOR_STAMP = "generator-v2"
+
+
 def generate(name, args, work, layers=None):
     argv = list(args)
     if layers is not None:
         argv[argv.index("--layers") + 1] = str(layers)
         name = f"{name}-{layers}l"
     out = os.path.join(work, name)
-    if not os.path.exists(os.path.join(out, "model.pt")):
+    if not os.path.exists(os.path.join(out, GENERATOR_STAMP)):
         print(f"generating {name} ...", file=sys.stderr)
         subprocess.run([sys.executable, GENERATOR, argv[0], out] + argv[1:], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        open(os.path.join(out, GENERATOR_STAMP), "w").close()
+    return out
+
+
+def without_architectures(model_dir):
+    """The same trace beside a config.json without architectures."""
+    out = model_dir + "-noarch"
+    os.makedirs(out, exist_ok=True)
+    for f in ("model.pt", "reference.safetensors"):
+        link = os.path.join(out, f)
+        if os.path.lexists(link):
+            os.remove(link)
+        os.symlink(os.path.join(model_dir, f), link)
+    with open(os.path.join(model_dir, "config.json")) as f:
+        config = json.load(f)
+    config.pop("architectures", None)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
     return out
 
 
@@ -156,6 +187,61 @@ def bench_model(exe, loader, name, model_dir, runs, validate_modes, work):
                 shutil.rmtree(out, ignore_errors=True)
 
 
+def timed_rows(exe, model_dir, runs, work):
+    """Start-up rows for one exporters binary: {row: (wall s, peak MiB, note)}."""
+    package = os.path.join(work, "startup-bert-float16.mlpackage")
+    noarch = without_architectures(model_dir)
+    rows = [
+        ("coreml float16, architectures", [exe, "coreml", model_dir, "-o", package, "--overwrite",
+                                           "--quantize", "float16", "--no-validate", "--profile"]),
+        ("coreml float16, no architectures", [exe, "coreml", noarch, "-o", package, "--overwrite",
+                                              "--quantize", "float16", "--no-validate", "--profile"]),
+        ("--version", [exe, "--version"]),
+        ("inspect (BERT-base fp16)", [exe, "inspect", package]),
+    ]
+    result = {}
+    for label, argv in rows:
+        samples = []
+        for _ in range(runs):
+            code, wall, rss, text = run_with_rusage(argv)
+            if code != 0:
+                last = text.strip().splitlines()[-1] if text.strip() else "no output"
+                result[label] = (None, None, f"failed (exit {code}): {last}")
+                break
+            samples.append((wall, rss, text))
+        if len(samples) < runs:
+            continue
+        task = re.search(r"task (\S+) \((\w+)\)", samples[0][2])
+        note = f"task {task.group(1)}" if task else ""
+        if label.startswith("coreml"):
+            phases, _, _ = parse_profile(samples[len(samples) // 2][2])
+            note += "  " + " ".join(f"{k}={v:.2f}" for k, v in phases.items())
+        result[label] = (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples), note)
+    return result
+
+
+def bench_startup(exe, baseline, model_dir, runs, work):
+    print("\n## start-up and the trace's class (BERT-base; whole process, no validation)")
+    this = timed_rows(exe, model_dir, runs, work)
+    base = timed_rows(baseline, model_dir, runs, work) if baseline else {}
+    header = f"{'command':<34} {'wall s':>7} {'peak MiB':>9}"
+    if baseline:
+        header += f" {'base s':>7} {'base MiB':>9} {'base/this':>9}"
+    print(header + "  notes")
+    for label, (wall, rss, note) in this.items():
+        if wall is None:
+            print(f"{label:<34} {note}")
+            continue
+        line = f"{label:<34} {wall:7.3f} {rss:9.0f}"
+        if baseline:
+            bwall, brss, bnote = base.get(label, (None, None, "missing"))
+            if bwall is None:
+                line += f" baseline {bnote}"
+            else:
+                line += f" {bwall:7.3f} {brss:9.0f} {bwall / wall:9.2f}"
+        print(line + "  " + note)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--exporters", default=os.path.join(ROOT, "build", "tools", "exporters"))
@@ -165,6 +251,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--no-validate-only", action="store_true", help="skip the runs with validation")
+    ap.add_argument("--baseline", default=None,
+                    help="another exporters binary to run the start-up rows with, for before/after ratios")
+    ap.add_argument("--startup-only", action="store_true", help="only the start-up rows (needs bert in --models)")
     ap.add_argument("--layers-scan", action="store_true",
                     help="also export BERT with 2, 6 and 12 layers to show how phases scale")
     a = ap.parse_args()
@@ -177,7 +266,10 @@ def main():
     modes = [False] if a.no_validate_only else [False, True]
     for name in a.models.split(","):
         model_dir = generate(name, MODELS[name], a.work)
-        bench_model(a.exporters, loader, name, model_dir, a.runs, modes, a.work)
+        if name == "bert":
+            bench_startup(a.exporters, a.baseline, model_dir, a.runs, a.work)
+        if not a.startup_only:
+            bench_model(a.exporters, loader, name, model_dir, a.runs, modes, a.work)
     if a.layers_scan:
         for layers in (2, 6, 12):
             model_dir = generate("bert", MODELS["bert"], a.work, layers)

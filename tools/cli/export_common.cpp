@@ -5,12 +5,10 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
-#include <fstream>
-#include <iterator>
 
 #include "core/export/export_pipeline.hpp"
 #include "core/io/hf_cache.hpp"
+#include "core/frontend/trace_archive.hpp"
 
 namespace exporters::cli {
 
@@ -77,25 +75,13 @@ void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
 namespace {
 
 // The HF class a TorchScript archive was traced from, when config.json has
-// no `architectures`: the root object of <archive>/data.pkl is a pickle
-// GLOBAL "__torch__.transformers.models.<m>.modeling_<m>\n<Class>". The
-// archive stores data.pkl uncompressed (torch.jit.save). "" when not found.
+// no `architectures`: the class of the trace's root object, from the first
+// bytes of its data.pkl (never the weights). A wrapper module's own class
+// name, which matches no HF task, rather than a submodule's. "" when the
+// pickle does not say.
 std::string traced_hf_class(const std::filesystem::path& model_pt) {
-  std::ifstream in(model_pt, std::ios::binary);
-  if (!in) return {};
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t pos = bytes.find("/data.pkl");
-  if (pos == std::string::npos) return {};
-  const std::string prefix = "__torch__.transformers.";
-  for (pos = bytes.find(prefix, pos); pos != std::string::npos; pos = bytes.find(prefix, pos + 1)) {
-    size_t nl = pos;
-    while (nl < bytes.size() && (std::isalnum(static_cast<unsigned char>(bytes[nl])) || bytes[nl] == '_' || bytes[nl] == '.')) ++nl;
-    if (nl >= bytes.size() || bytes[nl] != '\n') continue;
-    size_t end = nl + 1;
-    while (end < bytes.size() && (std::isalnum(static_cast<unsigned char>(bytes[end])) || bytes[end] == '_')) ++end;
-    if (end > nl + 1) return bytes.substr(nl + 1, end - nl - 1);
-  }
-  return {};
+  auto cls = frontend::traced_root_class(model_pt);
+  return cls ? cls->name : std::string();
 }
 
 // The plugin serving config.json's model_type, and the task it asks for.

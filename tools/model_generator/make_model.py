@@ -11,6 +11,10 @@ the project's own end-to-end tests; needs only Debian's python3-torch.
   make_model.py bert OUT_DIR [--layers 2] [--hidden 64] [--heads 4] [--seq 16]
   make_model.py gpt2 OUT_DIR ...
   make_model.py vit  OUT_DIR [--image-size 32] [--patch 8] ...
+
+The trace records its root class under HF's name (BertForSequenceClassification in
+transformers.models.bert.modeling_bert, ...); --no-architectures leaves
+architectures out of config.json.
 """
 import argparse
 import json
@@ -225,6 +229,12 @@ def build(args):
                         "image_processor_type": "ViTImageProcessor", "resample": 2}
     config["torchscript"] = True
     config["transformers_version"] = "4.36.2"
+    # The trace records its root class as HF's would
+    # (__torch__.transformers.models.bert.modeling_bert.BertForSequenceClassification),
+    # so a config.json without architectures still names the task.
+    hf_class = config["architectures"][0]
+    type(model).__module__ = f"transformers.models.{args.family}.modeling_{args.family}"
+    type(model).__name__ = type(model).__qualname__ = hf_class
     model.eval()
     # Random but not degenerate norms and biases, as HF fixtures have.
     with torch.no_grad():
@@ -244,15 +254,19 @@ def build(args):
     ref = {f"input.{k}": v for k, v in inputs.items()}
     ref.update({f"output.{name}": t for name, t in zip(outputs, result)})
     write_safetensors(os.path.join(args.out, "reference.safetensors"), ref)
+    if args.no_architectures:
+        del config["architectures"]
+        with open(os.path.join(args.out, "config.json"), "w") as f:
+            json.dump(config, f, indent=2)
     fixture = {"name": os.path.basename(os.path.normpath(args.out)), "model_type": config["model_type"],
-               "hf_class": config["architectures"][0], "task": TASKS[args.family],
+               "hf_class": hf_class, "task": TASKS[args.family],
                "inputs": [{"name": k, "dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape)}
                           for k, v in inputs.items()],
                "outputs": [{"name": n, "dtype": "float32", "shape": list(t.shape)} for n, t in zip(outputs, result)]}
     with open(os.path.join(args.out, "fixture.json"), "w") as f:
         json.dump(fixture, f, indent=2)
     params = sum(p.numel() for p in model.parameters())
-    print(f"wrote {args.out}: {config['architectures'][0]}, {params} parameters")
+    print(f"wrote {args.out}: {hf_class}, {params} parameters")
 
 
 def main():
@@ -268,6 +282,8 @@ def main():
     ap.add_argument("--image-size", type=int, default=32)
     ap.add_argument("--patch", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--no-architectures", action="store_true",
+                    help="config.json without architectures: the task comes from the class the trace records")
     build(ap.parse_args())
 
 

@@ -144,20 +144,8 @@ bool attach_deferred_storages(const torch::jit::Module& module, const std::share
   return deferred.empty();
 }
 
-torch::jit::Module load_module(const fs::path& path, uint64_t* mapped_bytes) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw FrontendError(fmt::format("{}: no such file", path.string()));
-  if (fs::is_directory(path, ec)) {
-    throw FrontendError(fmt::format("{}: is a directory, expected a TorchScript model.pt", path.string()));
-  }
-  std::shared_ptr<const io::MappedZip> zip;
-  try {
-    zip = std::make_shared<const io::MappedZip>(path);
-  } catch (const std::exception& e) {
-    std::string reason = e.what();  // "<path>: <defect>"
-    if (reason.rfind(path.string() + ": ", 0) == 0) reason.erase(0, path.string().size() + 2);
-    throw FrontendError(fmt::format("{}: not a loadable TorchScript archive ({})", path.string(), reason));
-  }
+torch::jit::Module load_module(const fs::path& path, std::shared_ptr<const io::MappedZip> zip,
+                               uint64_t* mapped_bytes) {
   try {
     auto adapter = std::make_shared<MappedReadAdapter>(zip, !runs_code_while_loading(*zip));
     torch::jit::Module module = torch::jit::load(adapter);
@@ -1070,7 +1058,7 @@ struct LoadedModule {
 }  // namespace
 
 torch::jit::Module load_mapped_module(const std::filesystem::path& path, uint64_t* mapped_bytes) {
-  return load_module(path, mapped_bytes);
+  return load_module(path, open_trace_zip(path), mapped_bytes);
 }
 
 struct TorchScriptArchive::Impl {
@@ -1082,10 +1070,14 @@ struct TorchScriptArchive::Impl {
   bool translated = false;
 };
 
-TorchScriptArchive::TorchScriptArchive(const std::filesystem::path& model_pt) : impl_(std::make_unique<Impl>()) {
+TorchScriptArchive::TorchScriptArchive(const std::filesystem::path& model_pt)
+    : TorchScriptArchive(model_pt, open_trace_zip(model_pt)) {}
+
+TorchScriptArchive::TorchScriptArchive(const std::filesystem::path& model_pt, std::shared_ptr<const io::MappedZip> zip)
+    : impl_(std::make_unique<Impl>()) {
   const auto start = std::chrono::steady_clock::now();
   impl_->path = model_pt;
-  impl_->module = load_module(model_pt, &impl_->mapped_bytes);
+  impl_->module = load_module(model_pt, std::move(zip), &impl_->mapped_bytes);
   impl_->names = forward_argument_names(impl_->module, model_pt);
   impl_->load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
