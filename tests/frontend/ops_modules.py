@@ -473,3 +473,5 @@ _case("fold_strided_padded_dilated", lambda x: F.fold(x, output_size=(9, 8), ker
 # The blocks stop one row and column short of output_size: the rest is 0.
 _case("fold_uncovered_edge", lambda x: F.fold(x, output_size=(7, 7), kernel_size=2, stride=2), _f(1, 8, 9))
 _case("unfold_fold_roundtrip", lambda x: F.fold(F.unfold(x, 2, stride=2), x.shape[-2:], 2, stride=2), _f(2, 3, 4, 6))
+# Tensor.unfold (aten::unfold): sliding windows along one dim.
+_case("tensor_unfold", lambda x: (x.unfold(2, 3, 2), x.unfold(0, 1, 1), x.unfold(-1, 5, 5)), _f(2, 3, 10))
