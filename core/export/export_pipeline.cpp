@@ -333,6 +333,10 @@ void validate_written(const ExportOptions& options, const Target& target, const 
 
 ExportResult export_model(const ExportOptions& options, const Target& target) {
   ExportResult result;
+  // Written beside the output and validated there; it takes the output's
+  // name only when complete and valid. Staged first, so an existing output
+  // or an unwritable folder stops the export before its work.
+  io::StagedOutput staged(options.output, target.kind, options.target.overwrite);
   auto start = Clock::now();
   PreparedModel p = prepare(options, target, result);
   ir::Graph& graph = p.model.graph;
@@ -352,9 +356,6 @@ ExportResult export_model(const ExportOptions& options, const Target& target) {
 
   start = Clock::now();
   say(options.progress, fmt::format("writing {}", options.output.string()));
-  // Written beside the output and validated there; it takes the output's
-  // name only when it is complete and valid.
-  io::StagedOutput staged(options.output, target.kind, options.target.overwrite);
   try {
     target.write(graph, p.target_options, staged);
   } catch (const std::exception& e) {

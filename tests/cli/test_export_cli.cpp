@@ -261,7 +261,7 @@ TEST_CASE("a read-only output folder is one error naming the output, before any 
     INFO(run.output);
     CHECK(run.exit_code == 1);
     CHECK(contains(run.output, "exporters: error: " + (tmp / "ro" / file).string() + ": cannot write in its folder: Permission denied"));
-    CHECK(!contains(run.output, "writing"));  // refused before the export's work
+    CHECK(!contains(run.output, "loading"));  // refused before the export's work
     CHECK(entries(tmp / "ro").empty());
   }
 }
