@@ -52,7 +52,9 @@ class ConstantInstanceNorm(nn.Module):
             self.norm.bias.uniform_(-0.5, 0.5)
 
     def forward(self, x):
-        flat = torch.full_like(x[:, :4], 2.0)
+        # 0, not any constant: PyTorch's own mean of a constant 2.0 plane is
+        # off by an ulp, which eps 1e-12 then blows up to noise of order 1.
+        flat = torch.zeros_like(x[:, :4])
         return self.norm(torch.cat([x, flat], dim=1))
 
 
