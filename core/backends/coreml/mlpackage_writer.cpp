@@ -353,9 +353,14 @@ void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options, io::S
 }
 
 void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options, const fs::path& out) {
-  io::StagedOutput staged(out, io::OutputKind::Directory, options.overwrite);
-  write_mlpackage(graph, options, staged);
-  staged.commit();
+  // This backend's error type for callers of the backend alone.
+  try {
+    io::StagedOutput staged(out, io::OutputKind::Directory, options.overwrite);
+    write_mlpackage(graph, options, staged);
+    staged.commit();
+  } catch (const io::OutputError& e) {
+    throw CoreMLError(e.what());
+  }
 }
 
 }  // namespace exporters::coreml

@@ -67,9 +67,14 @@ void write_tflite(const ir::Graph& graph, const TfliteOptions& options, io::Stag
 }
 
 void write_tflite(const ir::Graph& graph, const TfliteOptions& options, const std::filesystem::path& out) {
-  io::StagedOutput staged(out, io::OutputKind::File, /*overwrite=*/true);
-  write_tflite(graph, options, staged);
-  staged.commit();
+  // This backend's error type for callers of the backend alone.
+  try {
+    io::StagedOutput staged(out, io::OutputKind::File, /*overwrite=*/true);
+    write_tflite(graph, options, staged);
+    staged.commit();
+  } catch (const io::OutputError& e) {
+    throw TfliteError(e.what());
+  }
 }
 
 }  // namespace exporters::tflite

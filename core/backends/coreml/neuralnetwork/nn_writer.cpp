@@ -1057,9 +1057,14 @@ void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, io::Sta
 }
 
 void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, const fs::path& out) {
-  io::StagedOutput staged(out, io::OutputKind::File, options.overwrite);
-  write_mlmodel(graph, options, staged);
-  staged.commit();
+  // This backend's error type for callers of the backend alone.
+  try {
+    io::StagedOutput staged(out, io::OutputKind::File, options.overwrite);
+    write_mlmodel(graph, options, staged);
+    staged.commit();
+  } catch (const io::OutputError& e) {
+    throw CoreMLError(e.what());
+  }
 }
 
 }  // namespace exporters::coreml
