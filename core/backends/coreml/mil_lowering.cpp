@@ -415,7 +415,9 @@ void batch_norm(L& l, const Node& n) {
   Args args{{"x", x}, {"mean", l.in(n, 1)}, {"variance", l.in(n, 2)}};
   if (l.has(n, 3)) args.push_back({"gamma", l.in(n, 3)});
   if (l.has(n, 4)) args.push_back({"beta", l.in(n, 4)});
-  args.push_back({"epsilon", l.b.scalar(norm_epsilon(n, x.type.dtype), x.type.dtype)});
+  // Constant statistics: var + eps is only 0 for a channel that was constant
+  // in training, and raising eps would move every small-variance channel.
+  args.push_back({"epsilon", l.b.scalar(n.attrs.f("epsilon", 1e-5), x.type.dtype)});
   if (x.type.rank() >= 3) {
     l.finish(n, "batch_norm", args);
     return;

@@ -588,7 +588,8 @@ void batch_norm(W& w, const Node& n) {
   const Tensor* b = w.constant_in(n, 4);
   if (!mean || !var || (w.has(n, 3) && !g) || (w.has(n, 4) && !b)) w.fail(n, "statistics and affine parameters must be constants");
   auto m = W::floats(*mean), v = W::floats(*var);
-  const double eps = norm_epsilon(w, n);
+  // Folded here in double; only the scale is stored (saturated in fp16).
+  const double eps = n.attrs.f("epsilon");
   std::vector<float> scale(m.size()), shift(m.size());
   auto gv = g ? W::floats(*g) : std::vector<float>(m.size(), 1.0f);
   auto bv = b ? W::floats(*b) : std::vector<float>(m.size(), 0.0f);
