@@ -297,10 +297,10 @@ ValidationInputs validation_inputs(const ValidationSettings& settings, const Inp
 
 // Reads the written file back and compares it with LibTorch on the plan's inputs.
 void validate_written(const ExportOptions& options, const Target& target, const PreparedModel& p,
-                      ExportResult& result) {
+                      const fs::path& file, ExportResult& result) {
   auto start = Clock::now();
   say(options.progress, fmt::format("validating {} against LibTorch", options.output.string()));
-  ir::Graph exported = target.read(options.output);
+  ir::Graph exported = target.read(file);
   ir::verify(exported);
   ValidationInputs chosen = validation_inputs(options.validation, result.plan, p.source);
   std::vector<ir::Tensor>& inputs = chosen.tensors;
@@ -328,7 +328,7 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   }
   bool float16 = int8 || options.target.quantize == "float16" || uses_float16(exported);
   result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
-                                        options.output, settings, float16, applied, chosen.images);
+                                        file, settings, float16, applied, chosen.images);
   result.phases.push_back({"validate", seconds_since(start)});
 }
 
@@ -336,6 +336,10 @@ void validate_written(const ExportOptions& options, const Target& target, const 
 
 ExportResult export_model(const ExportOptions& options, const Target& target) {
   ExportResult result;
+  // Written beside the output and validated there; it takes the output's
+  // name only when complete and valid. Staged first, so an existing output
+  // or an unwritable folder stops the export before its work.
+  io::StagedOutput staged(options.output, target.kind, options.target.overwrite);
   auto start = Clock::now();
   PreparedModel p = prepare(options, target, result);
   ir::Graph& graph = p.model.graph;
@@ -355,17 +359,48 @@ ExportResult export_model(const ExportOptions& options, const Target& target) {
 
   start = Clock::now();
   say(options.progress, fmt::format("writing {}", options.output.string()));
-  target.write(graph, p.target_options, options.output);
+  try {
+    target.write(graph, p.target_options, staged);
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    if (what.find(options.output.string()) != std::string::npos) throw;
+    throw std::runtime_error(fmt::format("{}: not written: {}", options.output.string(), what));
+  }
   result.phases.push_back({"serialize", seconds_since(start)});
 
-  if (options.validate) validate_written(options, target, p, result);
+  if (!options.validate) {
+    staged.commit();
+    result.written = staged.output();
+    return result;
+  }
+  // A failed export is kept under a name that says so, or removed.
+  auto set_aside = [&] {
+    if (!options.keep_invalid) return staged.discard();
+    result.written = io::invalid_output_path(staged.output());
+    staged.commit_to(result.written);
+  };
+  try {
+    validate_written(options, target, p, staged.path(), result);
+  } catch (const std::exception& e) {
+    set_aside();
+    throw std::runtime_error(fmt::format("{} ({})", e.what(),
+                                         result.written.empty() ? std::string("the export was removed")
+                                                                : "the export was kept as " + result.written.string()));
+  }
+  if (result.report->pass()) {
+    staged.commit();
+    result.written = staged.output();
+  } else {
+    set_aside();
+  }
   return result;
 }
 
 ExportResult validate_existing(const ExportOptions& options, const Target& target) {
   ExportResult result;
   PreparedModel p = prepare(options, target, result);
-  validate_written(options, target, p, result);
+  validate_written(options, target, p, options.output, result);
+  result.written = options.output;
   return result;
 }
 

@@ -44,6 +44,7 @@ struct ExportOptions {
   ShapeRequest shapes;
   TargetOptions target;
   bool validate = true;
+  bool keep_invalid = true;  // an export failing validation is kept as X.invalid.ext (else removed)
   ValidationSettings validation;
   const TaskSpec* task = nullptr;                             // from the plugin serving the model
   std::map<std::string, frontend::OpConverter> quirks;        // plugin op converters
@@ -59,6 +60,9 @@ struct ExportResult {
   std::optional<validate::ValidationReport> report;
   std::string validation_inputs;       // what validation ran on, for the log
   std::optional<AppliedTask> applied;  // heads and input changes made for the task
+  // Where the export is: the output, its invalid_output_path() when
+  // validation failed, or empty when a failed export was removed.
+  std::filesystem::path written;
 };
 
 ExportResult export_model(const ExportOptions& options, const Target& target);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/io/staged_output.hpp"
 #include "exporters/ir/graph.hpp"
 
 namespace exporters::exporting {
@@ -50,7 +51,9 @@ struct TargetOptions {
 struct Target {
   std::string name;  // "coreml", "coreml-legacy", "tflite"
   std::vector<std::string> quantize_modes;
-  std::function<void(const ir::Graph&, const TargetOptions&, const std::filesystem::path&)> write;
+  io::OutputKind kind;  // a .mlpackage is a directory, the others are files
+  // Writes into the staged temporary; the pipeline validates it, then places it.
+  std::function<void(const ir::Graph&, const TargetOptions&, io::StagedOutput&)> write;
   std::function<ir::Graph(const std::filesystem::path&)> read;
 };
 

@@ -60,7 +60,7 @@ coreml::ModelMetadata coreml_metadata(const TargetOptions& options) {
   return m;
 }
 
-void write_coreml(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
+void write_coreml(const ir::Graph& graph, const TargetOptions& options, io::StagedOutput& out) {
   coreml::CoreMLOptions o;
   auto target = coreml::parse_target(options.os_target);
   if (!target) throw std::runtime_error(fmt::format("--target {}: expected iOS15, iOS16, iOS17 or iOS18", options.os_target));
@@ -74,7 +74,7 @@ void write_coreml(const ir::Graph& graph, const TargetOptions& options, const st
   coreml::write_mlpackage(graph, o, out);
 }
 
-void write_coreml_legacy(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
+void write_coreml_legacy(const ir::Graph& graph, const TargetOptions& options, io::StagedOutput& out) {
   coreml::LegacyOptions o;
   auto precision = coreml::parse_precision(options.quantize);
   if (!precision)
@@ -86,9 +86,7 @@ void write_coreml_legacy(const ir::Graph& graph, const TargetOptions& options, c
   coreml::write_mlmodel(graph, o, out);
 }
 
-void write_tflite(const ir::Graph& graph, const TargetOptions& options, const std::filesystem::path& out) {
-  if (std::filesystem::exists(out) && !options.overwrite)
-    throw std::runtime_error(fmt::format("{}: already exists (pass --overwrite to replace it)", out.string()));
+void write_tflite(const ir::Graph& graph, const TargetOptions& options, io::StagedOutput& out) {
   tflite::TfliteOptions o;
   o.quantize = tflite::quantization_from_name(options.quantize);
   o.description = value_or_empty(options.metadata, "description");
@@ -113,11 +111,11 @@ void write_tflite(const ir::Graph& graph, const TargetOptions& options, const st
 
 const std::vector<Target>& targets() {
   static const std::vector<Target> rows = {
-      {"coreml", {"float32", "float16"}, write_coreml,
+      {"coreml", {"float32", "float16"}, io::OutputKind::Directory, write_coreml,
        [](const std::filesystem::path& p) { return coreml::read_mlpackage(p); }},
-      {"coreml-legacy", {"float32", "float16"}, write_coreml_legacy,
+      {"coreml-legacy", {"float32", "float16"}, io::OutputKind::File, write_coreml_legacy,
        [](const std::filesystem::path& p) { return coreml::read_mlmodel(p); }},
-      {"tflite", {"float32", "float16", "dynamic-int8"}, write_tflite,
+      {"tflite", {"float32", "float16", "dynamic-int8"}, io::OutputKind::File, write_tflite,
        [](const std::filesystem::path& p) { return tflite::read_tflite(p); }},
   };
   return rows;

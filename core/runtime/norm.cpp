@@ -83,10 +83,12 @@ std::vector<Tensor> k_group_norm(const KernelArgs& args) {
       for (int64_t ch = 0; ch < cpg; ++ch) {
         const int64_t channel = g * cpg + ch;
         const float scale = inv_std * (gamma ? gamma[channel] : 1.0f);
-        const float shift = (beta ? beta[channel] : 0.0f) - mean * scale;
+        const float shift = beta ? beta[channel] : 0.0f;
         const float* xr = px + base + ch * plane;
         float* yr = po + base + ch * plane;
-        for (int64_t i = 0; i < plane; ++i) yr[i] = xr[i] * scale + shift;
+        // Centred first: with a tiny epsilon a near-constant group has a huge
+        // scale, and x * scale - mean * scale would cancel catastrophically.
+        for (int64_t i = 0; i < plane; ++i) yr[i] = (xr[i] - mean) * scale + shift;
       }
     }
   return {out};

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <string>
 
-#include "registry/plugin_registry.hpp"
+#include "registry/isolated_load.hpp"
 
 int main(int argc, char** argv) {
   std::string library, output;
@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    exporters::registry::write_manifest(exporters::registry::describe_plugin_library(library), output);
+    exporters::registry::write_manifest(exporters::registry::describe_plugin_library_isolated(library), output);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "exporters-plugin-manifest: error: %s\n", e.what());
     return 1;

@@ -461,3 +461,17 @@ _case("linspace", lambda x: x * torch.linspace(0, 1, 5) + torch.linspace(-1, 2, 
 _case("tril_triu", lambda x: (torch.tril(x), x.triu(1), torch.tril(x, -1), x.triu(-2)), _f(2, 4, 5))
 _case("tril_constant", lambda x: x * torch.ones(x.size(0), x.size(0)).tril(), _f(4, 4))
 _case("causal_mask", lambda x: x.masked_fill(torch.ones(x.size(-1), x.size(-1), dtype=torch.bool).triu(1), -1e4), _f(2, 4, 4))
+
+# ── F.unfold / F.fold (aten::im2col / aten::col2im) ──────────────────────────
+_case("unfold_basic", lambda x: F.unfold(x, kernel_size=3), _f(2, 3, 6, 7))
+_case("unfold_strided_padded_dilated", lambda x: F.unfold(x, kernel_size=(2, 3), dilation=(2, 1), padding=(1, 2),
+                                                          stride=(2, 3)), _f(1, 4, 9, 8))
+_case("unfold_unbatched", lambda x: F.unfold(x, kernel_size=2, stride=2), _f(3, 6, 4))
+_case("fold_overlapping", lambda x: F.fold(x, output_size=(6, 7), kernel_size=3), _f(2, 27, 20))
+_case("fold_strided_padded_dilated", lambda x: F.fold(x, output_size=(9, 8), kernel_size=(2, 3), dilation=(2, 1),
+                                                      padding=(1, 2), stride=(2, 3)), _f(1, 24, 20))
+# The blocks stop one row and column short of output_size: the rest is 0.
+_case("fold_uncovered_edge", lambda x: F.fold(x, output_size=(7, 7), kernel_size=2, stride=2), _f(1, 8, 9))
+_case("unfold_fold_roundtrip", lambda x: F.fold(F.unfold(x, 2, stride=2), x.shape[-2:], 2, stride=2), _f(2, 3, 4, 6))
+# Tensor.unfold (aten::unfold): sliding windows along one dim.
+_case("tensor_unfold", lambda x: (x.unfold(2, 3, 2), x.unfold(0, 1, 1), x.unfold(-1, 5, 5)), _f(2, 3, 10))

@@ -123,6 +123,34 @@ TEST_CASE("plugins verify exits 1 and names the broken plugin and the reason") {
   CHECK(list.exit_code == 0);
 }
 
+TEST_CASE("plugins verify reports a plugin that crashes while registering with its signal and verifies the others") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("a");
+  install_fixture(dir, "fixture_alpha", "alpha", {"alpha", "shared"});
+  install_fixture(dir, "fixture_crashing", "crashing", {"crashing"});
+  install_fixture(dir, "fixture_throwing", "throwing", {"throwing"});
+  Run run = run_exporters("plugins verify --plugin-path '" + dir.string() + "'");
+  INFO(run.output);
+  CHECK(run.exit_code == 1);
+  CHECK(contains(run.output, "crashed with SIGSEGV (Segmentation fault) while loading or registering"));
+  CHECK(contains(run.output, "registration threw: fixture refuses to register"));
+  CHECK(contains(run.output, " ok, 2 broken"));
+  CHECK(contains(run.output, "fixture-task (AlphaForTesting)"));
+}
+
+TEST_CASE("plugins manifest on a library that crashes while registering names it and the signal, no file") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("a");
+  fs::copy_file(fixture_library("fixture_crashing"), dir / "libfixture_crashing.so");
+  Run run = run_exporters("plugins manifest '" + (dir / "libfixture_crashing.so").string() + "' -o '" +
+                          (dir / "crashing.json").string() + "'");
+  INFO(run.output);
+  CHECK(run.exit_code == 1);
+  CHECK(count_lines(run.output) == 1);
+  CHECK(contains(run.output, (dir / "libfixture_crashing.so").string() + ": crashed with SIGSEGV"));
+  CHECK_FALSE(fs::exists(dir / "crashing.json"));
+}
+
 TEST_CASE("plugins manifest writes the manifest of a library; plugins list then shows its tasks") {
   TempDir tmp;
   fs::path dir = tmp.sub("a");

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/export/export_pipeline.hpp"
 #include "core/io/hf_cache.hpp"
@@ -22,6 +23,8 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_flag("--no-validate", options.no_validate,
                 "Skip the numerical check of the written file against the original model");
   cmd->add_flag("--overwrite", options.overwrite, "Replace an existing output");
+  cmd->add_flag("--no-keep-invalid", options.no_keep_invalid,
+                "Remove an export that fails validation instead of keeping it as NAME.invalid.EXT");
   cmd->add_flag("--profile", options.profile, "Print the time of each phase");
 }
 
@@ -164,6 +167,7 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   if (!options.model_version.empty()) eo.target.metadata["version"] = options.model_version;
   if (!options.description.empty()) eo.target.metadata["description"] = options.description;
   eo.validate = !options.no_validate;
+  eo.keep_invalid = !options.no_keep_invalid;
   if (!options.inputs.empty()) eo.validation.inputs = options.inputs;
   if (!options.dump_dir.empty()) eo.validation.dump_dir = options.dump_dir;
   for (const auto& image : options.validation_images) eo.validation.images.emplace_back(image);
@@ -208,7 +212,8 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   }
   exporting::ExportResult result = exporting::export_model(eo, target);
 
-  fmt::print("wrote {} ({} ops", options.output, result.op_count);
+  fmt::print("wrote {} ({} ops", result.written.empty() ? options.output + " (removed)" : result.written.string(),
+             result.op_count);
   for (size_t i = 0; i < result.plan.names.size(); ++i)
     fmt::print("{} {}: {}", i ? "," : "; inputs", result.plan.names[i], result.plan.types[i].to_string());
   fmt::print(")\n");
@@ -224,7 +229,17 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   }
   if (result.report) {
     fmt::print("{}", result.report->to_string());
-    if (!result.report->pass()) return kExitFailure;
+    if (!result.report->pass()) {
+      // Never under the output's name: kept beside it, or removed.
+      std::fflush(stdout);  // the report first, then the one error line
+      if (result.written.empty())
+        fmt::print(stderr, "exporters: error: {}: validation failed; the export was removed (--no-keep-invalid)\n",
+                   options.output);
+      else
+        fmt::print(stderr, "exporters: error: {}: validation failed; the export was kept as {} "
+                   "(--no-keep-invalid removes it)\n", options.output, result.written.string());
+      return kExitFailure;
+    }
   }
   return 0;
 }

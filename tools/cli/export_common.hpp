@@ -25,6 +25,7 @@ struct ExportCommandOptions {
   std::string author, license, model_version, description;
   bool no_validate = false;
   bool overwrite = false;
+  bool no_keep_invalid = false;     // --no-keep-invalid: remove an export that fails validation
   bool profile = false;
   std::string inputs;               // --inputs for validation
   std::vector<std::string> validation_images;  // --validation-image PNG, one per batch item

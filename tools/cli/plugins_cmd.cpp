@@ -1,6 +1,7 @@
 // exporters plugins [list|verify|manifest]
 //   list:     what the manifests on the search path say; no plugin code runs.
-//   verify:   loads every plugin and registers it; exit 1 if any is broken.
+//   verify:   loads every plugin (first in a child process) and registers it;
+//             exit 1 if any is broken.
 //   manifest: writes the manifest of a plugin library (for plugin builds).
 #include <algorithm>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/command.hpp"
+#include "registry/isolated_load.hpp"
 
 namespace exporters::cli {
 
@@ -127,7 +129,8 @@ int run_list(const GlobalOptions& global) {
 
 int run_verify(const GlobalOptions& global) {
   auto registry = open_registry(global, /*print_warnings=*/false);
-  registry->load_all();
+  // Each plugin is tried in a child first: one that crashes is reported, the others still verified.
+  registry::load_all_isolated(*registry);
   size_t broken = 0;
   for (const auto& record : registry->plugins()) broken += record.state == PluginState::Broken;
   if (registry->plugins().empty()) {
@@ -143,7 +146,7 @@ int run_verify(const GlobalOptions& global) {
 
 int run_manifest(const std::string& library, const std::string& output) {
   try {
-    registry::write_manifest(registry::describe_plugin_library(library), output);
+    registry::write_manifest(registry::describe_plugin_library_isolated(library), output);
   } catch (const registry::RegistryError& e) {
     throw CommandError(e.what());
   } catch (const registry::ManifestError& e) {

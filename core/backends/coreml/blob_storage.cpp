@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "coreml.hpp"
+#include "core/io/staged_output.hpp"
 #include "core/io/zip_archive.hpp"
 
 namespace exporters::coreml {
@@ -52,7 +53,7 @@ BlobDType blob_dtype_for(ir::DType dtype) {
 
 BlobStorageWriter::BlobStorageWriter(std::filesystem::path file) : path_(std::move(file)) {
   out_.open(path_, std::ios::binary | std::ios::trunc);
-  if (!out_) throw CoreMLError(path_.string() + ": cannot create weight file");
+  if (!out_) throw CoreMLError(io::describe_errno(path_, "cannot create the weight file"));
   FileHeader header{};
   header.version = kBlobFormatVersion;
   write(&header, sizeof header);
@@ -62,7 +63,7 @@ BlobStorageWriter::~BlobStorageWriter() = default;
 
 void BlobStorageWriter::write(const void* bytes, size_t n) {
   out_.write(static_cast<const char*>(bytes), static_cast<std::streamsize>(n));
-  if (!out_) throw CoreMLError(path_.string() + ": write failed (disk full?)");
+  if (!out_) throw CoreMLError(io::describe_errno(path_, "write failed"));
   pos_ += n;
 }
 
@@ -105,9 +106,9 @@ void BlobStorageWriter::finish() {
   out_.seekp(0);
   out_.write(reinterpret_cast<const char*>(&count_), sizeof count_);
   out_.flush();
-  if (!out_) throw CoreMLError(path_.string() + ": write failed (disk full?)");
+  if (!out_) throw CoreMLError(io::describe_errno(path_, "write failed"));
   out_.close();
-  if (out_.fail()) throw CoreMLError(path_.string() + ": close failed");
+  if (out_.fail()) throw CoreMLError(io::describe_errno(path_, "close failed"));
 }
 
 BlobStorageReader::BlobStorageReader(const std::filesystem::path& file) : path_(file) {

@@ -13,6 +13,10 @@
 
 #include "exporters/ir/graph.hpp"
 
+namespace exporters::io {
+class StagedOutput;  // core/io/staged_output.hpp
+}
+
 namespace exporters::coreml {
 
 // Any problem writing or reading a Core ML file; the message names the file,
@@ -74,11 +78,22 @@ struct CoreMLOptions {
   bool overwrite = false;
 };
 
+// fp16 normalisation epsilons: 1e-12 rounds to 0 in fp16 (and a subnormal
+// one is flushed to 0 by hardware that does so), after which a constant row
+// divides 0 by 0. fp16 programs raise epsilons to fp16's smallest normal
+// number, 2^-14; against a variance of 1 that moves results by ~3e-5,
+// far inside fp16's own rounding.
+constexpr double kFloat16SmallestNormal = 6.103515625e-05;
+inline double float16_safe_epsilon(double eps) { return eps < kFloat16SmallestNormal ? kFloat16SmallestNormal : eps; }
+
 // Writes `graph` as an ML Program package at `out` (a directory, normally
 // named *.mlpackage). The package is assembled in a temporary sibling and
 // renamed into place only when complete.
 void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options,
                      const std::filesystem::path& out);
+// Writes the package into `staged.path()` without placing it (the caller
+// validates, then commits).
+void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options, io::StagedOutput& staged);
 
 // Reads an .mlpackage directory (or a model.mlmodel inside one; its weights
 // are looked up in the sibling weights/ folder) back into IR. Int32 arrays

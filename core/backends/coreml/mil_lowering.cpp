@@ -355,6 +355,12 @@ void conv_transpose(L& l, const Node& n) {
 
 // ── normalisation ───────────────────────────────────────────────────────────
 
+// The node's epsilon, kept representable (and not 0) in an fp16 program.
+double norm_epsilon(const Node& n, DType t) {
+  const double eps = n.attrs.f("epsilon", 1e-5);
+  return t == DType::F16 ? float16_safe_epsilon(eps) : eps;
+}
+
 void layer_norm(L& l, const Node& n) {
   MVal x = l.in(n, 0);
   require_dtype(l, n, x, {DType::F32, DType::F16});
@@ -365,7 +371,7 @@ void layer_norm(L& l, const Node& n) {
     if (l.has(n, 1)) args.push_back({"gamma", l.in(n, 1)});
     if (l.has(n, 2)) args.push_back({"beta", l.in(n, 2)});
   }
-  args.push_back({"epsilon", l.b.scalar(n.attrs.f("epsilon", 1e-5), t)});
+  args.push_back({"epsilon", l.b.scalar(norm_epsilon(n, t), t)});
   if (const_params) {
     l.finish(n, "layer_norm", args);
     return;
@@ -385,7 +391,7 @@ void group_norm(L& l, const Node& n) {
   // MIL has no group norm: normalise [N, G, C/G * spatial] over its last axis.
   MVal r = reshape_to(l, x, {s[0], groups, rest});
   MVal y = l.b.emit("layer_norm", {{"x", r}, {"axes", l.b.i32s({2})},
-                                   {"epsilon", l.b.scalar(n.attrs.f("epsilon", 1e-5), x.type.dtype)}},
+                                   {"epsilon", l.b.scalar(norm_epsilon(n, x.type.dtype), x.type.dtype)}},
                     r.type);
   const bool affine_g = l.has(n, 1), affine_b = l.has(n, 2);
   if (!affine_g && !affine_b) {
@@ -409,6 +415,8 @@ void batch_norm(L& l, const Node& n) {
   Args args{{"x", x}, {"mean", l.in(n, 1)}, {"variance", l.in(n, 2)}};
   if (l.has(n, 3)) args.push_back({"gamma", l.in(n, 3)});
   if (l.has(n, 4)) args.push_back({"beta", l.in(n, 4)});
+  // Constant statistics: var + eps is only 0 for a channel that was constant
+  // in training, and raising eps would move every small-variance channel.
   args.push_back({"epsilon", l.b.scalar(n.attrs.f("epsilon", 1e-5), x.type.dtype)});
   if (x.type.rank() >= 3) {
     l.finish(n, "batch_norm", args);

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blob_storage.hpp"
+#include "core/io/staged_output.hpp"
 #include "coreml.hpp"
 #include "coreml_model.pb.h"
 #include "exporters_config.h"
@@ -78,13 +79,6 @@ std::string uuid4() {
   std::snprintf(buf, sizeof buf, "%08X-%04X-%04X-%04X-%012llX", static_cast<unsigned>(hi >> 32),
                 static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
                 static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-  return buf;
-}
-
-std::string random_suffix() {
-  static std::mt19937_64 rng{std::random_device{}()};
-  char buf[20];
-  std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(rng() & 0xffffffffULL));
   return buf;
 }
 
@@ -313,7 +307,7 @@ void write_file(const fs::path& path, const std::string& bytes) {
   if (!out) throw CoreMLError(path.string() + ": cannot create file");
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   out.close();
-  if (!out) throw CoreMLError(path.string() + ": write failed (disk full?)");
+  if (!out) throw CoreMLError(io::describe_errno(path, "write failed"));
 }
 
 void write_package_contents(const ir::Graph& graph, const CoreMLOptions& options, const fs::path& root) {
@@ -354,58 +348,19 @@ void write_package_contents(const ir::Graph& graph, const CoreMLOptions& options
 
 }  // namespace
 
-void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options, const fs::path& out_arg) {
-  const fs::path out = out_arg.has_filename() ? out_arg : out_arg.parent_path();
-  std::error_code ec;
-  const auto status = fs::symlink_status(out, ec);
-  const bool exists = fs::exists(status);
-  if (exists && !fs::is_directory(status))
-    throw CoreMLError(out.string() + ": exists and is not a directory (an .mlpackage is a directory)");
-  if (exists && !options.overwrite)
-    throw CoreMLError(out.string() + ": already exists (use --overwrite to replace it)");
+void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options, io::StagedOutput& staged) {
+  write_package_contents(graph, options, staged.path());
+}
 
-  fs::path parent = out.parent_path();
-  if (parent.empty()) parent = ".";
-  if (!fs::is_directory(parent, ec)) {
-    fs::create_directories(parent, ec);
-    if (ec) throw CoreMLError(out.string() + ": cannot create the parent directory: " + ec.message());
-  }
-  const std::string stem = out.filename().string();
-  const fs::path tmp = parent / ("." + stem + ".tmp-" + random_suffix());
-  fs::create_directory(tmp, ec);
-  if (ec) throw CoreMLError(out.string() + ": cannot write next to it: " + ec.message());
+void write_mlpackage(const ir::Graph& graph, const CoreMLOptions& options, const fs::path& out) {
+  // This backend's error type for callers of the backend alone.
   try {
-    write_package_contents(graph, options, tmp);
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
+    io::StagedOutput staged(out, io::OutputKind::Directory, options.overwrite);
+    write_mlpackage(graph, options, staged);
+    staged.commit();
+  } catch (const io::OutputError& e) {
+    throw CoreMLError(e.what());
   }
-
-  if (!exists) {
-    fs::rename(tmp, out, ec);
-    if (ec) {
-      std::error_code ignore;
-      fs::remove_all(tmp, ignore);
-      throw CoreMLError(out.string() + ": cannot move the finished package into place: " + ec.message());
-    }
-    return;
-  }
-  // Replace: move the old package aside, move the new one in, drop the old.
-  const fs::path old = parent / ("." + stem + ".old-" + random_suffix());
-  fs::rename(out, old, ec);
-  if (ec) {
-    std::error_code ignore;
-    fs::remove_all(tmp, ignore);
-    throw CoreMLError(out.string() + ": cannot replace the existing package: " + ec.message());
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) {
-    std::error_code ignore;
-    fs::rename(old, out, ignore);
-    fs::remove_all(tmp, ignore);
-    throw CoreMLError(out.string() + ": cannot move the finished package into place: " + ec.message());
-  }
-  fs::remove_all(old, ec);
 }
 
 }  // namespace exporters::coreml

@@ -13,6 +13,10 @@
 
 #include "exporters/ir/graph.hpp"
 
+namespace exporters::io {
+class StagedOutput;  // core/io/staged_output.hpp
+}
+
 namespace exporters::tflite {
 
 // Every failure of this backend (unsupported op, malformed file, bad option).
@@ -68,6 +72,8 @@ struct TfliteOptions {
 // written too, `options.metadata` taking precedence.
 void write_tflite(const ir::Graph& graph, const TfliteOptions& options,
                   const std::filesystem::path& out);
+// Writes into `staged.path()` without placing the file.
+void write_tflite(const ir::Graph& graph, const TfliteOptions& options, io::StagedOutput& staged);
 // Same, in memory.
 std::vector<uint8_t> serialize_tflite(const ir::Graph& graph, const TfliteOptions& options);
 

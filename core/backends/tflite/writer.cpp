@@ -7,6 +7,7 @@
 #include <fstream>
 #include <unistd.h>
 
+#include "core/io/staged_output.hpp"
 #include "model.hpp"
 
 namespace exporters::tflite {
@@ -56,28 +57,23 @@ std::vector<uint8_t> serialize_tflite(const ir::Graph& graph, const TfliteOption
   return encode_model(build_model(graph, options));
 }
 
-void write_tflite(const ir::Graph& graph, const TfliteOptions& options, const std::filesystem::path& out) {
+void write_tflite(const ir::Graph& graph, const TfliteOptions& options, io::StagedOutput& staged) {
   const flatbuffers::DetachedBuffer bytes = encode_model_buffer(build_model(graph, options));
-  static std::atomic<int> seq{0};
-  std::filesystem::path tmp = out;
-  tmp += fmt::format(".tmp-{}-{}", ::getpid(), seq++);
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw TfliteError(fmt::format("{}: cannot open for writing", tmp.string()));
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw TfliteError(fmt::format("{}: write failed", out.string()));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw TfliteError(fmt::format("{}: cannot rename the finished file into place", out.string()));
+  std::ofstream f(staged.path(), std::ios::binary | std::ios::trunc);
+  if (!f) throw TfliteError(io::describe_errno(staged.output(), "cannot write"));
+  f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  f.close();
+  if (!f) throw TfliteError(io::describe_errno(staged.output(), "write failed"));
+}
+
+void write_tflite(const ir::Graph& graph, const TfliteOptions& options, const std::filesystem::path& out) {
+  // This backend's error type for callers of the backend alone.
+  try {
+    io::StagedOutput staged(out, io::OutputKind::File, /*overwrite=*/true);
+    write_tflite(graph, options, staged);
+    staged.commit();
+  } catch (const io::OutputError& e) {
+    throw TfliteError(e.what());
   }
 }
 

@@ -520,6 +520,110 @@ Outputs convert_conv_transpose(ConversionContext& ctx, const NodeView& node) {
   return {emit_conv(ctx, node, x, w, tensor_or_null(ctx, node, 2), a)};
 }
 
+// ── F.unfold / F.fold ───────────────────────────────────────────────────────
+//
+// Decomposed into a plain convolution (unfold) or transposed convolution
+// (fold) with a one-hot kernel [kh*kw, 1, kh', kw'], channels folded into
+// the batch, dilation spread into the kernel (kh' = d*(kh-1)+1) and an
+// uncovered edge of F.fold padded with zeros: every backend has exactly
+// these (TFLite's TRANSPOSE_CONV has no groups or dilation, the legacy
+// deconvolution no dilation or output padding), and multiplying by 1 and
+// adding zeros is exact. A gather formulation would need an index tensor
+// per output position and a scatter-add for fold.
+
+struct UnfoldArgs {
+  std::vector<int64_t> kernel, dilation, padding, stride;
+};
+
+UnfoldArgs unfold_args(ConversionContext& ctx, const NodeView& node, size_t first) {
+  UnfoldArgs a;
+  a.kernel = expand_list(ctx, node, first, 2, "kernel_size");
+  a.dilation = expand_list(ctx, node, first + 1, 2, "dilation");
+  a.padding = expand_list(ctx, node, first + 2, 2, "padding");
+  a.stride = expand_list(ctx, node, first + 3, 2, "stride");
+  for (int i = 0; i < 2; ++i)
+    if (a.kernel[i] <= 0 || a.dilation[i] <= 0 || a.stride[i] <= 0 || a.padding[i] < 0)
+      fail(node, "kernel_size, dilation and stride must be positive and padding non-negative");
+  return a;
+}
+
+// Output channel i*kw + j picks input position (i*dh, j*dw).
+ir::Value* one_hot_kernel(ir::Graph& g, ir::DType dtype, const UnfoldArgs& a) {
+  const int64_t kh = a.kernel[0], kw = a.kernel[1], k = kh * kw;
+  const int64_t eh = a.dilation[0] * (kh - 1) + 1, ew = a.dilation[1] * (kw - 1) + 1;
+  std::vector<float> w(static_cast<size_t>(k * eh * ew), 0.f);
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j)
+      w[static_cast<size_t>(((i * kw + j) * eh + i * a.dilation[0]) * ew + j * a.dilation[1])] = 1.f;
+  return build::cast(g, g.constant(ir::Tensor::from_f32({k, 1, eh, ew}, w)), dtype);
+}
+
+ir::Attrs unfold_conv_attrs(const UnfoldArgs& a) {
+  return {{"strides", a.stride}, {"dilations", std::vector<int64_t>{1, 1}}, {"pads", twice(a.padding)},
+          {"groups", int64_t{1}}};
+}
+
+// aten::im2col(self, kernel_size, dilation, padding, stride): [N, C, H, W] -> [N, C*kh*kw, L]
+Outputs convert_im2col(ConversionContext& ctx, const NodeView& node) {
+  ir::Graph& g = ctx.graph();
+  Value* x = ctx.tensor(node, 0);
+  require_float(node, x);
+  const bool unbatched = x->type.rank() == 3;
+  if (unbatched) x = build::unsqueeze(g, x, 0);
+  if (x->type.rank() != 4) fail(node, fmt::format("expects [N, C, H, W] or [C, H, W], got {}", x->type.to_string()));
+  const UnfoldArgs a = unfold_args(ctx, node, 1);
+  const ir::Shape s = x->type.shape;
+  const int64_t k = a.kernel[0] * a.kernel[1];
+  for (int i = 0; i < 2; ++i)
+    if (s[2 + i] + 2 * a.padding[i] < a.dilation[i] * (a.kernel[i] - 1) + 1)
+      fail(node, fmt::format("no complete block fits in {}", x->type.to_string()));
+  Value* planes = build::reshape(g, x, {s[0] * s[1], 1, s[2], s[3]});
+  Value* cols = g.add1("conv", {planes, one_hot_kernel(g, x->type.dtype, a), nullptr}, unfold_conv_attrs(a));
+  const ir::Shape& c = cols->type.shape;  // [N*C, k, oh, ow]
+  Value* y = build::reshape(g, cols, {s[0], s[1] * k, c[2] * c[3]});
+  return {unbatched ? build::squeeze(g, y, 0) : y};
+}
+
+// aten::col2im(self, output_size, kernel_size, dilation, padding, stride): [N, C*kh*kw, L] -> [N, C, H, W]
+Outputs convert_col2im(ConversionContext& ctx, const NodeView& node) {
+  ir::Graph& g = ctx.graph();
+  Value* x = ctx.tensor(node, 0);
+  require_float(node, x);
+  const bool unbatched = x->type.rank() == 2;
+  if (unbatched) x = build::unsqueeze(g, x, 0);
+  if (x->type.rank() != 3) fail(node, fmt::format("expects [N, C*kh*kw, L] or [C*kh*kw, L], got {}", x->type.to_string()));
+  const std::vector<int64_t> out = expand_list(ctx, node, 1, 2, "output_size");
+  const UnfoldArgs a = unfold_args(ctx, node, 2);
+  const ir::Shape s = x->type.shape;
+  const int64_t k = a.kernel[0] * a.kernel[1];
+  std::vector<int64_t> blocks(2);
+  for (int i = 0; i < 2; ++i)
+    blocks[i] = (out[i] + 2 * a.padding[i] - a.dilation[i] * (a.kernel[i] - 1) - 1) / a.stride[i] + 1;
+  if (s[1] % k != 0 || blocks[0] <= 0 || blocks[1] <= 0 || blocks[0] * blocks[1] != s[2])
+    fail(node, fmt::format("input {} does not hold {}x{} blocks of kernel {}x{} for output size {}x{}",
+                           x->type.to_string(), blocks[0], blocks[1], a.kernel[0], a.kernel[1], out[0], out[1]));
+  const int64_t channels = s[1] / k;
+  Value* cols = build::reshape(g, x, {s[0] * channels, k, blocks[0], blocks[1]});
+  // The full (unpadded) sum of the blocks, then the output's window of it:
+  // `padding` cut at the start, and zeros where the blocks stop short.
+  ir::Attrs attrs = unfold_conv_attrs(a);
+  attrs.set("pads", std::vector<int64_t>{0, 0, 0, 0});
+  attrs.set("output_padding", std::vector<int64_t>{0, 0});
+  Value* planes = g.add1("conv_transpose", {cols, one_hot_kernel(g, x->type.dtype, a), nullptr}, attrs);
+  std::vector<int64_t> uncovered(2);
+  for (int i = 0; i < 2; ++i) {
+    const int64_t full = planes->type.shape[2 + i];
+    const int64_t end = std::min(full, a.padding[i] + out[i]);
+    if (a.padding[i] != 0 || end != full) planes = build::slice(g, planes, 2 + i, a.padding[i], end);
+    uncovered[i] = out[i] - (end - a.padding[i]);
+  }
+  if (uncovered[0] > 0 || uncovered[1] > 0)
+    planes = g.add1("pad", {planes}, {{"pads", std::vector<int64_t>{0, 0, 0, 0, 0, 0, uncovered[0], uncovered[1]}},
+                                      {"mode", std::string("constant")}, {"value", 0.0}});
+  Value* y = build::reshape(g, planes, {s[0], channels, out[0], out[1]});
+  return {unbatched ? build::squeeze(g, y, 0) : y};
+}
+
 // ── Normalisation ──────────────────────────────────────────────────────────
 
 Outputs convert_layer_norm(ConversionContext& ctx, const NodeView& node) {
@@ -972,6 +1076,8 @@ void add_nn_converters(ConverterTable& table) {
   table["aten::conv2d"] = convert_conv;
   table["aten::conv_transpose1d"] = convert_conv_transpose;
   table["aten::conv_transpose2d"] = convert_conv_transpose;
+  table["aten::im2col"] = convert_im2col;
+  table["aten::col2im"] = convert_col2im;
 
   table["aten::layer_norm"] = convert_layer_norm;
   table["aten::group_norm"] = convert_group_norm;

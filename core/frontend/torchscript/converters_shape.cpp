@@ -473,6 +473,35 @@ Result gather(ConversionContext& ctx, const NodeView& node) {
   return one(ctx.graph().add1("gather_elements", {x, idx}, {{"axis", dim}}));
 }
 
+// Tensor.unfold(dimension, size, step): windows along `dimension` become a
+// new axis there, their elements a new last axis. One gather with the
+// constant window indices (i*step + j), then a reshape and a transpose.
+Result unfold_windows(ConversionContext& ctx, const NodeView& node) {
+  ir::Value* x = ctx.tensor(node, 0);
+  ir::Graph& g = ctx.graph();
+  const int64_t rank = x->type.rank();
+  const int64_t size = ctx.to_int(node, 2), step = ctx.to_int(node, 3);
+  if (rank == 0) conversion_error(node, "unfold of a 0-dimensional tensor is not supported");
+  const int64_t dim = wrap_dim(node, "dimension", ctx.to_int(node, 1), rank);
+  const int64_t length = x->type.shape[dim];
+  if (size < 0 || size > length || step <= 0)
+    conversion_error(node, fmt::format("size {} and step {} do not fit dimension {} of {}", size, step, dim,
+                                       x->type.to_string()));
+  const int64_t windows = (length - size) / step + 1;
+  std::vector<int64_t> index;
+  for (int64_t i = 0; i < windows; ++i)
+    for (int64_t j = 0; j < size; ++j) index.push_back(i * step + j);
+  ir::Value* picked = g.add1("gather", {x, g.constant(ir::Tensor::from_i64({windows * size}, index))}, {{"axis", dim}});
+  ir::Shape split = x->type.shape;
+  split[dim] = size;
+  split.insert(split.begin() + dim, windows);  // [..., windows, size, ...]
+  std::vector<int64_t> perm;
+  for (int64_t a = 0; a <= rank; ++a)
+    if (a != dim + 1) perm.push_back(a);
+  perm.push_back(dim + 1);
+  return one(g.add1("transpose", {reshape_to(g, picked, split)}, {{"perm", perm}}));
+}
+
 // scatter(self, dim, index, src | value); the reduce forms are not supported.
 Result scatter(ConversionContext& ctx, const NodeView& node) {
   if (node.inputs.size() > 4 && !is_absent(node, 4))
@@ -916,6 +945,7 @@ void add_shape_converters(ConverterTable& table) {
   add_row(table, "index_put", index_put, true);
   add_row(table, "index_select", index_select);
   add_row(table, "gather", gather);
+  add_row(table, "unfold", unfold_windows);
   add_row(table, "scatter", scatter, true);
   add_row(table, "pad", pad);
   add_row(table, "constant_pad_nd", constant_pad_nd);

@@ -71,6 +71,9 @@ class PluginRegistry {
   // Loads one plugin (no-op if already loaded or broken). Returns true if loaded.
   bool load(size_t index);
   void load_all();
+  // Marks a plugin broken for a reason found outside this process (a child
+  // that tried it crashed; registry/src/isolated_load.cpp).
+  void report_broken(size_t index, const std::string& reason);
 
   // The plugin serving `model_type`: the earliest one on the search path
   // that loads; a broken one is skipped in favour of the next. nullptr if none.

@@ -36,6 +36,8 @@ struct LegacyOptions {
 // renamed into place. Specification version 4 unless a layer needs more.
 // Throws CoreMLError naming the op (and node) that has no NN lowering.
 void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, const std::filesystem::path& out);
+// Writes into `staged.path()` without placing the file.
+void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, io::StagedOutput& staged);
 
 // Reads a NeuralNetwork / NeuralNetworkClassifier .mlmodel into IR: inputs
 // as declared (INT32 -> i32, image -> f32 [1, C, H, W] with preprocessing

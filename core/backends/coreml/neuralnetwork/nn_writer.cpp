@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <unordered_map>
 
+#include "core/io/staged_output.hpp"
 #include "core/io/zip_archive.hpp"
 #include "coreml_model.pb.h"
 #include "core/backends/coreml/neuralnetwork/nn_model.hpp"
@@ -549,6 +550,12 @@ void matmul(W& w, const Node& n) {
   w.add_layer("matmul", {w.in(n, 0), w.in(n, 1)}, w.out(n))->mutable_batchedmatmul();
 }
 
+// The node's epsilon, kept representable (and not 0) when fp16 runs it.
+double norm_epsilon(const W& w, const Node& n) {
+  const double eps = n.attrs.f("epsilon");
+  return w.options.precision == Precision::Float16 ? float16_safe_epsilon(eps) : eps;
+}
+
 void layer_norm(W& w, const Node& n) {
   const Shape& s = shape_of(n, 0);
   auto axes = n.attrs.ints("axes");
@@ -561,7 +568,7 @@ void layer_norm(W& w, const Node& n) {
     if (axes[i] != static_cast<int64_t>(s.size() - axes.size() + i)) w.fail(n, "only trailing axes can be normalised");
   auto* p = w.add_layer("layernorm", {w.in(n, 0)}, w.out(n))->mutable_layernormalization();
   for (auto d : norm) p->add_normalizedshape(d);
-  p->set_eps(static_cast<float>(n.attrs.f("epsilon")));
+  p->set_eps(static_cast<float>(norm_epsilon(w, n)));
   const int64_t count = ir::shape_numel(norm);
   w.set_weights(p->mutable_gamma(), g ? W::floats(*g) : std::vector<float>(count, 1.0f));
   w.set_weights(p->mutable_beta(), b ? W::floats(*b) : std::vector<float>(count, 0.0f));
@@ -581,6 +588,7 @@ void batch_norm(W& w, const Node& n) {
   const Tensor* b = w.constant_in(n, 4);
   if (!mean || !var || (w.has(n, 3) && !g) || (w.has(n, 4) && !b)) w.fail(n, "statistics and affine parameters must be constants");
   auto m = W::floats(*mean), v = W::floats(*var);
+  // Folded here in double; only the scale is stored (saturated in fp16).
   const double eps = n.attrs.f("epsilon");
   std::vector<float> scale(m.size()), shift(m.size());
   auto gv = g ? W::floats(*g) : std::vector<float>(m.size(), 1.0f);
@@ -615,7 +623,7 @@ void group_norm(W& w, const Node& n) {
   binary_layer(w, "sub", x, mean, centered);
   binary_layer(w, "mul", centered, centered, sq);
   red(sq, var);
-  binary_layer(w, "add", var, w.scalar_blob(static_cast<float>(n.attrs.f("epsilon"))), vareps);
+  binary_layer(w, "add", var, w.scalar_blob(static_cast<float>(norm_epsilon(w, n))), vareps);
   unary_fn(w, spec::UnaryFunctionLayerParams::SQRT, vareps, std_);
   binary_layer(w, "div", centered, std_, normed);
   const bool affine = g || b;
@@ -1042,33 +1050,24 @@ spec::Model build_model(const ir::Graph& graph, const LegacyOptions& options) {
 
 }  // namespace
 
-void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, const fs::path& out) {
-  std::error_code ec;
-  if (fs::exists(out, ec) && !options.overwrite)
-    throw CoreMLError(fmt::format("{}: already exists (pass --overwrite to replace it)", out.string()));
+void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, io::StagedOutput& staged) {
   const spec::Model model = build_model(graph, options);
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  const fs::path tmp = dir / fmt::format(".{}.tmp-{}", out.filename().string(), ::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw CoreMLError(fmt::format("{}: cannot create a temporary file in {}", out.string(), dir.string()));
-    // Streamed: no second copy of the weights as one serialized string.
-    const bool serialized = model.SerializeToOstream(&f);
-    f.close();
-    if (!serialized || !f) {
-      fs::remove(tmp, ec);
-      throw CoreMLError(fmt::format("{}: writing failed", tmp.string()));
-    }
-  }
-  if (fs::is_directory(out, ec)) {
-    fs::remove(tmp, ec);
-    throw CoreMLError(fmt::format("{}: is a directory", out.string()));
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) {
-    std::error_code ignore;
-    fs::remove(tmp, ignore);
-    throw CoreMLError(fmt::format("{}: cannot move the written model into place: {}", out.string(), ec.message()));
+  std::ofstream f(staged.path(), std::ios::binary | std::ios::trunc);
+  if (!f) throw CoreMLError(io::describe_errno(staged.output(), "cannot write"));
+  // Streamed: no second copy of the weights as one serialized string.
+  const bool serialized = model.SerializeToOstream(&f);
+  f.close();
+  if (!serialized || !f) throw CoreMLError(io::describe_errno(staged.output(), "writing failed"));
+}
+
+void write_mlmodel(const ir::Graph& graph, const LegacyOptions& options, const fs::path& out) {
+  // This backend's error type for callers of the backend alone.
+  try {
+    io::StagedOutput staged(out, io::OutputKind::File, options.overwrite);
+    write_mlmodel(graph, options, staged);
+    staged.commit();
+  } catch (const io::OutputError& e) {
+    throw CoreMLError(e.what());
   }
 }
 
