@@ -348,12 +348,12 @@ TEST_CASE("an export that fails validation is kept as NAME.invalid.EXT, or remov
 // ---- float16 never turns finite values into NaN or infinity ----------------
 
 TEST_CASE("float16 exports of tiny-epsilon norms over constant rows stay finite and match PyTorch on every backend") {
-  std::ifstream cases(std::string(OWN_MODELS_DIR) + "/traced_models/fp16_cases.txt");
+  std::ifstream cases(std::string(TRACED_MODELS_DIR) + "/fp16_cases.txt");
   std::string name, shape;
   int count = 0;
   while (cases >> name >> shape) {
     ++count;
-    const std::string pt = std::string(OWN_MODELS_DIR) + "/traced_models/" + name + "/model.pt";
+    const std::string pt = std::string(TRACED_MODELS_DIR) + "/" + name + "/model.pt";
     struct Backend {
       std::string command, file;
     };
@@ -374,12 +374,12 @@ TEST_CASE("float16 exports of tiny-epsilon norms over constant rows stay finite 
 }
 
 TEST_CASE("F.unfold and F.fold export to every backend and match PyTorch") {
-  std::ifstream cases(std::string(OWN_MODELS_DIR) + "/traced_models/ops_cases.txt");
+  std::ifstream cases(std::string(TRACED_MODELS_DIR) + "/ops_cases.txt");
   std::string name, shape;
   int count = 0;
   while (cases >> name >> shape) {
     ++count;
-    const std::string pt = std::string(OWN_MODELS_DIR) + "/traced_models/" + name + "/model.pt";
+    const std::string pt = std::string(TRACED_MODELS_DIR) + "/" + name + "/model.pt";
     for (std::string command : {"coreml -o m.mlpackage", "coreml -o m16.mlpackage --quantize float16",
                                 "coreml --legacy -o m.mlmodel", "tflite -o m.tflite --runtime litert"}) {
       CAPTURE(name);
