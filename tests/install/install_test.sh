@@ -42,7 +42,7 @@ case " $flags " in *" -I$dest"*) ;; *) fail "pkg-config include path is not insi
 case " $flags " in *" -lexporters-sdk "*) ;; *) fail "pkg-config flags lack -lexporters-sdk" ;; esac
 
 # The SDK headers must compile on their own with exactly these flags.
-printf '#include <exporters/plugin.hpp>\nint main() { return EXPORTERS_PLUGIN_ABI_VERSION == 1 ? 0 : 1; }\n' >"$work/abi.cpp"
+printf '#include <exporters/plugin.hpp>\nint main() { return EXPORTERS_PLUGIN_ABI_VERSION == 2 ? 0 : 1; }\n' >"$work/abi.cpp"
 # shellcheck disable=SC2086
 c++ "$work/abi.cpp" -o "$work/abi" $flags -Wl,-rpath,"$libdir" || fail "compiling against the installed SDK failed"
 "$work/abi" || fail "installed SDK reports an unexpected ABI version"

@@ -1,5 +1,8 @@
 // Loading plugins, good and broken, from temporary search path folders.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
 
 #include <exporters/ir/graph.hpp>
 
@@ -113,8 +116,26 @@ TEST_CASE("a wrong ABI version is rejected before the register function is calle
   install_fixture(dir, "fixture_wrong_abi", "wrong_abi", {"wrong_abi"});
   PluginRegistry registry(search_path({dir}));
   std::string warning = only_warning_about(registry, dir / "libfixture_wrong_abi.so");
-  CHECK(contains(warning, "built for plugin ABI 2, but this exporters supports ABI 1"));
+  CHECK(contains(warning, "built for plugin ABI 3, but this exporters supports ABI 2"));
   CHECK_FALSE(contains(warning, "register_plugin was called"));
+}
+
+TEST_CASE("a plugin built with another C++ library ABI is refused, naming both builds") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  install_fixture(dir, "fixture_old_abi", "old_abi", {"old_abi"});
+  PluginRegistry registry(search_path({dir}));
+  std::string warning = only_warning_about(registry, dir / "libfixture_old_abi.so");
+  const std::string plugin_abi = fmt::format("built with libstdc++ {} (release {}, _GLIBCXX_USE_CXX11_ABI=0), SDK {}",
+                                             __GLIBCXX__, _GLIBCXX_RELEASE, EXPORTERS_SDK_VERSION);
+  const std::string host_abi = fmt::format("this exporters uses libstdc++ {} (release {}, _GLIBCXX_USE_CXX11_ABI=1), SDK {}",
+                                           __GLIBCXX__, _GLIBCXX_RELEASE, EXPORTERS_SDK_VERSION);
+  INFO(warning);
+  CHECK(contains(warning, plugin_abi));
+  CHECK(contains(warning, host_abi));
+  CHECK(std::count(warning.begin(), warning.end(), '\n') == 0);
+  CHECK_FALSE(contains(warning, "register_plugin was called"));
+  CHECK(registry.find_by_model_type("old_abi") == nullptr);
 }
 
 TEST_CASE("a manifest declaring another ABI is rejected without loading the library") {
@@ -127,7 +148,7 @@ TEST_CASE("a manifest declaring another ABI is rejected without loading the libr
   REQUIRE(registry.plugins().size() == 1);
   CHECK(registry.plugins()[0].state == PluginState::Broken);
   std::string warning = only_warning_about(registry, dir / "future.json");
-  CHECK(contains(warning, "manifest declares plugin ABI 7, but this exporters supports ABI 1"));
+  CHECK(contains(warning, "manifest declares plugin ABI 7, but this exporters supports ABI 2"));
 }
 
 TEST_CASE("a descriptor smaller than the ABI requires is rejected before registration") {
@@ -314,7 +335,7 @@ TEST_CASE("describe_plugin_library reads name, version, model types and tasks fr
   PluginManifest m = describe_plugin_library(dir / "libfixture_alpha.so");
   CHECK(m.name == "alpha");
   CHECK(m.version == "1.2.3");
-  CHECK(m.abi == 1);
+  CHECK(m.abi == EXPORTERS_PLUGIN_ABI_VERSION);
   CHECK(m.model_types == std::vector<std::string>{"alpha", "shared"});
   CHECK(m.library == "libfixture_alpha.so");
   REQUIRE(m.tasks.has_value());
