@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include <exporters/ir/graph.hpp>
 
@@ -391,4 +392,36 @@ TEST_CASE("a manifest whose tasks disagree with what the library registers is sk
   CHECK(contains(warning, "lists tasks fixture-task (AlphaForSomethingElse)"));
   CHECK(contains(warning, "registers fixture-task (AlphaForTesting)"));
   CHECK(registry.find_by_model_type("alpha") == nullptr);
+}
+
+namespace {
+bool library_is_loaded(const fs::path& library) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line))
+    if (line.find(library.string()) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("plugin code handed out outlives the registry: its module stays loaded until the last handle goes") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  install_fixture(dir, "fixture_alpha", "alpha", {"alpha", "shared"});
+  const fs::path library = dir / "libfixture_alpha.so";
+  exporters::registry::PluginHandle handle;
+  {
+    PluginRegistry registry(search_path({dir}));
+    const PluginRecord* record = registry.find_by_model_type("alpha");
+    REQUIRE(record != nullptr);
+    handle = record->code;
+    CHECK(library_is_loaded(library));
+  }
+  // The registry is gone (the order of ExportOptions and the registry in the
+  // old CLI); the converter still runs because the handle keeps its module.
+  REQUIRE(handle);
+  CHECK(library_is_loaded(library));
+  CHECK(call_answer(handle->op_converters.at("test::answer")) == 1);
+  handle.reset();
+  CHECK_FALSE(library_is_loaded(library));
 }
