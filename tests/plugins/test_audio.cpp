@@ -54,13 +54,13 @@ TEST_CASE("a 16-bit mono WAV reads as sample / 32768") {
 TEST_CASE("WAV files the feature extractor cannot take are one error naming the file") {
   testing::TempDir tmp;
   const fs::path stereo = write(tmp / "stereo.wav", wav(1, 2, 16000, 16, {1, 2}));
-  CHECK_THROWS_WITH(preprocessing::read_wav_mono16(stereo), doctest::Contains(stereo.string() + ": 2 channels"));
+  CHECK_THROWS_WITH(preprocessing::read_wav_mono16(stereo), doctest::Contains((stereo.string() + ": 2 channels").c_str()));
   const fs::path rate = write(tmp / "rate.wav", wav(1, 1, 8000, 16, {1, 2}));
   CHECK_THROWS_WITH(preprocessing::read_wav_mono16(rate), doctest::Contains("sampled at 8000 Hz"));
   const fs::path flt = write(tmp / "float.wav", wav(3, 1, 16000, 16, {1, 2}));
   CHECK_THROWS_WITH(preprocessing::read_wav_mono16(flt), doctest::Contains("is not PCM"));
   const fs::path text = write(tmp / "text.wav", "hello");
-  CHECK_THROWS_WITH(preprocessing::read_wav_mono16(text), doctest::Contains(text.string() + ": not a WAV file"));
+  CHECK_THROWS_WITH(preprocessing::read_wav_mono16(text), doctest::Contains((text.string() + ": not a WAV file").c_str()));
   std::string cut = wav(1, 1, 16000, 16, {1, 2, 3, 4});
   cut.resize(cut.size() - 3);
   const fs::path truncated = write(tmp / "cut.wav", cut);

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <exporters/plugin.hpp>
+
 #include "registry/search_path.hpp"
 
 namespace registry_test {
