@@ -158,7 +158,7 @@ TEST_CASE("a descriptor smaller than the ABI requires is rejected before registr
   install_fixture(dir, "fixture_short_descriptor", "short_descriptor", {"short_descriptor"});
   PluginRegistry registry(search_path({dir}));
   std::string warning = only_warning_about(registry, dir / "libfixture_short_descriptor.so");
-  CHECK(contains(warning, "descriptor is 8 bytes, smaller than the 40 bytes plugin ABI 1 requires"));
+  CHECK(contains(warning, "descriptor is 8 bytes, smaller than the 48 bytes plugin ABI 2 requires"));
 }
 
 TEST_CASE("a library without the entry symbol is skipped") {
