@@ -7,9 +7,7 @@
 
 #include <stdexcept>
 
-#include "core/export/image_processor.hpp"
 #include "core/frontend/trace_frontend.hpp"
-#include "core/io/png.hpp"
 #include "core/io/safetensors.hpp"
 #include "core/passes/passes.hpp"
 #include "core/runtime/interpreter.hpp"
@@ -44,8 +42,8 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
                                                  const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
                                                  const ir::Graph& exported, const fs::path& exported_file,
                                                  const ValidationSettings& settings, bool float16,
-                                                 const AppliedTask* applied,
-                                                 const std::map<std::string, std::vector<ProcessedImage>>& images) {
+                                                 const TaskContext* task, const AppliedTask* applied,
+                                                 const std::map<std::string, PreprocessedBatch>& media) {
   // LibTorch takes the inputs in forward()'s order.
   std::vector<ir::Tensor> torch_inputs;
   for (const auto& name : trace_inputs) {
@@ -60,10 +58,13 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
   // interpreter, so the export is still compared with the original model.
   std::vector<std::string> expected_names = exported.output_names();
   const std::vector<ir::Tensor> raw = expected;
+  std::map<std::string, ir::Tensor> model_inputs;
+  for (size_t i = 0; i < plan.names.size(); ++i) model_inputs.emplace(plan.names[i], inputs[i]);
   if (applied) {
-    expected = reference_heads(*applied, expected);
-    expected_names.clear();
-    for (const auto& o : applied->outputs) expected_names.push_back(o.name);
+    const auto by_name = reference_heads(*task, *applied, raw, model_inputs);
+    expected.clear();
+    expected_names = applied->outputs;
+    for (const auto& name : expected_names) expected.push_back(by_name.at(name));
   }
 
   // The exported file may store inputs in other dtypes (Core ML: int32).
@@ -74,10 +75,10 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
       throw std::runtime_error(fmt::format("validation: the export's input '{}' is not an input of the original",
                                            in->name));
     const ir::Tensor& given = inputs[static_cast<size_t>(it - plan.names.begin())];
-    auto from_images = images.find(in->name);
-    const ir::Tensor t = !applied                     ? given
-                         : from_images != images.end() ? export_image_input(*applied, in->name, from_images->second, given)
-                                                       : export_input(*applied, in->name, given);
+    auto from_media = media.find(in->name);
+    const ir::Tensor t = !applied                   ? given
+                         : from_media != media.end() ? export_media_input(*applied, in->name, from_media->second)
+                                                     : export_input(*applied, in->name, given);
     if (t.shape() != in->type.shape)
       throw std::runtime_error(fmt::format("validation: input '{}' is [{}] in the export, [{}] here", in->name,
                                            ir::shape_to_string(in->type.shape), ir::shape_to_string(t.shape())));
@@ -126,16 +127,22 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
   auto report = validate::compare_outputs(exported.output_names(), expected, actual, tolerance);
   if (applied && float16) {
     // Class maps (argmax) in float16 / int8: a pixel whose two best classes
-    // are within the precision's tolerance may flip. Such near ties pass; any other
-    // differing pixel still fails.
+    // are within the precision's tolerance may flip. Such near ties pass; any
+    // other differing pixel still fails. The scores are the same heads run
+    // with --no-argmax on the original's outputs.
+    std::optional<std::map<std::string, ir::Tensor>> scores;
     for (size_t i = 0; i < report.outputs.size(); ++i) {
       auto& o = report.outputs[i];
-      if (o.pass || !o.exact_dtype || !o.shape_ok) continue;
-      for (size_t k = 0; k < applied->outputs.size(); ++k) {
-        if (applied->outputs[k].name != o.name) continue;
-        int64_t bad = class_mismatches_beyond_ties(*applied, o.name, raw.at(k), actual[i], tolerance.abs_tol);
-        if (bad == 0) o.pass = o.near_ties = true;
+      if (o.pass || !o.exact_dtype || !o.shape_ok || !task->options.argmax) continue;
+      if (!scores) {
+        HeadOptions no_argmax = task->options;
+        no_argmax.argmax = false;
+        const TaskContext scores_ctx{task->task, task->plugin, task->model, no_argmax, task->preprocessor};
+        scores = reference_heads(scores_ctx, *applied, raw, model_inputs);
       }
+      auto s = scores->find(o.name);
+      if (s == scores->end()) continue;
+      if (class_mismatches_beyond_ties(s->second, actual[i], tolerance.abs_tol) == 0) o.pass = o.near_ties = true;
     }
   }
   if (settings.dump_dir) {
@@ -154,6 +161,41 @@ validate::ValidationReport compare_with_original(const fs::path& model_pt, const
 
 }  // namespace
 
+ModelFolder model_folder(const ModelSource& source, const std::string& hf_class) {
+  ModelFolder m;
+  m.dir = source.dir;
+  m.config = JsonView::parse(source.config.dump(), (source.dir / "config.json").string());
+  m.preprocessor = JsonView::parse(source.preprocessor.dump(), (source.dir / "preprocessor_config.json").string());
+  m.model_type = source.model_type;
+  m.hf_class = hf_class;
+  return m;
+}
+
+TaskSpec resolve_task(const TaskSpec& registered, const registry::PluginCode& plugin, const ModelSource& source) {
+  TaskSpec task = registered;
+  auto it = plugin.resolvers.find(registered.hf_class);
+  if (it == plugin.resolvers.end()) return task;
+  const ModelFolder folder = model_folder(source, registered.hf_class);
+  it->second(task, folder);
+  if (task.hf_class != registered.hf_class)
+    throw std::runtime_error(fmt::format("plugin {}: the resolver of {} changed its class to {}", plugin.plugin_name,
+                                         registered.hf_class, task.hf_class));
+  return task;
+}
+
+std::pair<std::string, std::string> preprocessor_type(const TaskSpec& task, const ModelSource& source) {
+  if (!task.preprocessor.empty()) return {task.preprocessor, "the task's preprocessor"};
+  for (const char* key : {"image_processor_type", "feature_extractor_type"}) {
+    auto it = source.preprocessor.find(key);
+    if (it != source.preprocessor.end() && it->is_string()) return {it->get<std::string>(), key};
+  }
+  return {};
+}
+
+bool has_media_input(const TaskSpec& task) {
+  return std::any_of(task.inputs.begin(), task.inputs.end(), [](const InputSpec& in) { return !is_token_input(in.name); });
+}
+
 std::map<std::string, size_t> op_histogram(const ir::Graph& graph) {
   std::map<std::string, size_t> histogram;
   for (const auto& node : graph.nodes()) ++histogram[node->op];
@@ -169,10 +211,27 @@ struct PreparedModel {
   std::vector<std::string> trace_inputs;
   frontend::TorchScriptModel model;
   TargetOptions target_options;
+  ModelFolder folder;
+  const Preprocessor* preprocessor = nullptr;  // owned by options.plugin
+  bool has_task = false;                       // the plugin's task applies (task_context)
 };
 
+// Built where it is used: it refers to `options` and `p`.
+TaskContext task_context(const ExportOptions& options, const PreparedModel& p) {
+  return TaskContext{*options.task, *options.plugin, p.folder, options.heads, p.preprocessor};
+}
+
 PreparedModel prepare(const ExportOptions& options, const Target& target, ExportResult& result) {
-  PreparedModel p{open_model_source(options.model), {}, {}, options.target};
+  PreparedModel p{open_model_source(options.model), {}, {}, options.target, {}, nullptr, false};
+  if (options.task && options.plugin) {
+    p.folder = model_folder(p.source, options.task->hf_class);
+    const auto type = preprocessor_type(*options.task, p.source);
+    if (!type.first.empty()) p.preprocessor = options.plugin->preprocessor(type.first);
+    if (!type.first.empty() && !p.preprocessor && has_media_input(*options.task))
+      throw std::runtime_error(fmt::format("{}: {} '{}' is not supported by plugin {}",
+                                           (p.source.dir / "preprocessor_config.json").string(), type.second,
+                                           type.first, options.plugin->plugin_name));
+  }
   const auto& modes = target.quantize_modes;
   if (std::find(modes.begin(), modes.end(), options.target.quantize) == modes.end())
     throw std::runtime_error(fmt::format("--quantize {}: not supported for {} (choose one of: {})",
@@ -183,106 +242,110 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
   std::unique_ptr<frontend::TraceArchive> archive = frontend::open_trace(p.source.model_pt);
   const double load_seconds = seconds_since(load_start);
   p.trace_inputs = archive->input_names();
-  result.plan = plan_inputs(p.trace_inputs, options.shapes, options.task, p.source);
+  result.plan = plan_inputs(p.trace_inputs, options.shapes, options.task ? &*options.task : nullptr, p.source);
   frontend::TorchScriptOptions fopts;
   for (size_t i = 0; i < result.plan.names.size(); ++i) {
     fopts.input_shapes[result.plan.names[i]] = result.plan.types[i].shape;
     fopts.input_dtypes[result.plan.names[i]] = result.plan.types[i].dtype;
   }
-  fopts.extra_converters = options.quirks;
+  if (options.plugin) fopts.extra_converters = options.plugin->op_converters;
   p.model = archive->translate(fopts);
   p.model.load_seconds = load_seconds;
   ir::Graph& graph = p.model.graph;
-  if (options.task && options.task->output_names.size() == graph.outputs().size()) {
-    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);
+  if (options.task && options.task->outputs.size() == graph.outputs().size()) {
+    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->outputs[i].name);
   }
-  if (options.task && !options.task->outputs.empty()) {
-    result.applied = apply_task(graph, *options.task, p.source, options.heads, target.name, p.target_options);
+  if (options.task && options.plugin && !options.task->outputs.empty()) {
+    p.has_task = true;
+    result.applied = apply_task(graph, task_context(options, p), target.name, p.target_options);
   } else if (!options.heads.attention_mask) {
     throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
   }
   return p;
 }
 
-// What validation runs on: --inputs; else, for a model with an image input,
-// --validation-image or the folder's example_image_<i>.png (one per batch
-// item) through the HF image processor; else reference.safetensors when it
-// fits the plan; else generated values.
+// What validation runs on: --inputs; else, for a model whose preprocessor
+// feeds one of its inputs, --validation-image / --validation-audio or the
+// folder's example_image_<i>.png / example_audio_<i>.wav (one per batch
+// item) through that preprocessor; else reference.safetensors when it fits
+// the plan; else generated values.
 struct ValidationInputs {
-  std::vector<ir::Tensor> tensors;                                // the plan's inputs, for LibTorch
-  std::map<std::string, std::vector<ProcessedImage>> images;      // image inputs made from images
+  std::vector<ir::Tensor> tensors;                  // the plan's inputs, for the original
+  std::map<std::string, PreprocessedBatch> media;   // inputs made from media files
   std::string description;
 };
 
-ValidationInputs validation_inputs(const ValidationSettings& settings, const InputPlan& plan,
-                                   const ModelSource& source) {
+ValidationInputs validation_inputs(const ValidationSettings& settings, const InputPlan& plan, const PreparedModel& p) {
+  const ModelSource& source = p.source;
   ValidationInputs v;
+  const bool given_images = !settings.images.empty(), given_audio = !settings.audio.empty();
   if (settings.inputs) {
     v.tensors = inputs_from_file(plan, *settings.inputs);
     v.description = fmt::format("{} (--inputs){}", settings.inputs->string(),
-                                settings.images.empty() ? "" : "; --validation-image not used");
+                                given_images ? "; --validation-image not used" : given_audio ? "; --validation-audio not used" : "");
     return v;
   }
-  std::optional<size_t> image_index;
-  for (size_t i = 0; i < plan.names.size() && !image_index; ++i) {
-    const auto& t = plan.types[i];
-    if (t.rank() == 4 && ir::is_float(t.dtype) && t.shape[1] == 3 && !is_token_input(plan.names[i])) image_index = i;
-  }
-  const bool explicit_images = !settings.images.empty();
-  if (explicit_images && !image_index)
-    throw std::runtime_error("--validation-image: the model has no image input (a float [B, 3, H, W] input)");
-  std::vector<fs::path> files = settings.images;
+  const Preprocessor* pre = p.preprocessor;
+  std::optional<size_t> media_index;
+  if (pre)
+    for (size_t i = 0; i < plan.names.size(); ++i)
+      if (plan.names[i] == pre->input) media_index = i;
+  const std::string media = media_index ? pre->media : "";
+  if (given_images && media != "image")
+    throw std::runtime_error("--validation-image: the model has no image input (no image preprocessor feeds one)");
+  if (given_audio && media != "audio")
+    throw std::runtime_error("--validation-audio: the model has no audio input (no audio preprocessor feeds one)");
+  const std::string option = media == "audio" ? "--validation-audio" : "--validation-image";
+  const bool explicit_files = given_images || given_audio;
+  std::vector<fs::path> files = given_images ? settings.images : settings.audio;
   std::string note;
-  if (image_index) {
-    const int64_t batch = plan.types[*image_index].shape[0];
-    if (explicit_images && static_cast<int64_t>(files.size()) != batch)
-      throw std::runtime_error(fmt::format("--validation-image: {} image{} given, the batch size is {} (one per batch item)",
-                                           files.size(), files.size() == 1 ? "" : "s", batch));
-    if (!explicit_images) {
+  if (media_index) {
+    const int64_t batch = plan.types[*media_index].shape[0];
+    if (explicit_files && static_cast<int64_t>(files.size()) != batch)
+      throw std::runtime_error(fmt::format("{}: {} {}{} given, the batch size is {} (one per batch item)", option,
+                                           files.size(), media == "audio" ? "recording" : "image",
+                                           files.size() == 1 ? "" : "s", batch));
+    if (!explicit_files) {
+      const char* pattern = media == "audio" ? "example_audio_{}.wav" : "example_image_{}.png";
       int64_t found = 0;
       for (int64_t b = 0; b < batch; ++b) {
-        fs::path png = source.dir / fmt::format("example_image_{}.png", b);
-        if (!fs::is_regular_file(png)) break;
-        files.push_back(png);
+        fs::path file = source.dir / fmt::format(fmt::runtime(pattern), b);
+        if (!fs::is_regular_file(file)) break;
+        files.push_back(file);
         ++found;
       }
       if (found > 0 && found < batch) {
-        note = fmt::format(" (the model folder has example images for {} of {} batch items)", found, batch);
+        note = fmt::format(" (the model folder has example {} for {} of {} batch items)",
+                           media == "audio" ? "recordings" : "images", found, batch);
         files.clear();
       }
     }
   }
   if (!files.empty()) {
-    const std::string& name = plan.names[*image_index];
+    const std::string& name = plan.names[*media_index];
     try {
-      const fs::path config = source.dir / "preprocessor_config.json";
-      if (!fs::is_regular_file(config))
-        throw std::runtime_error(fmt::format("{}: not found (it says how to preprocess the images)", config.string()));
-      const ImageProcessor processor(source.preprocessor, config);
-      std::vector<ProcessedImage> processed;
+      PreprocessedBatch batch = pre->load(p.folder, files);
       std::vector<std::string> shown;
-      for (const auto& f : files) {
-        processed.push_back(processor.process(io::read_png_rgb(f)));
-        shown.push_back(explicit_images ? f.string() : f.filename().string());
-      }
-      ir::Tensor pixels = pixel_values_tensor(processed);
-      if (pixels.shape() != plan.types[*image_index].shape)
-        throw std::runtime_error(fmt::format("{} makes '{}' [{}] from the images, the export takes [{}]",
-                                             processor.type(), name, ir::shape_to_string(pixels.shape()),
-                                             ir::shape_to_string(plan.types[*image_index].shape)));
-      // Other inputs (none for the vision families) as without images.
+      for (const auto& f : files) shown.push_back(explicit_files ? f.string() : f.filename().string());
+      if (batch.model_value.shape() != plan.types[*media_index].shape)
+        throw std::runtime_error(fmt::format("{} makes '{}' [{}] from the {}, the export takes [{}]",
+                                             batch.description.substr(0, batch.description.find(':')), name,
+                                             ir::shape_to_string(batch.model_value.shape()),
+                                             media == "audio" ? "recordings" : "images",
+                                             ir::shape_to_string(plan.types[*media_index].shape)));
+      // Other inputs as without media files.
       if (plan.names.size() > 1) v.tensors = example_inputs(plan, source);
       else v.tensors.resize(1);
-      v.tensors[*image_index] = plan.types[*image_index].dtype == ir::DType::F32
-                                    ? pixels
-                                    : pixels.cast(plan.types[*image_index].dtype);
+      v.tensors[*media_index] = plan.types[*media_index].dtype == batch.model_value.dtype()
+                                    ? batch.model_value
+                                    : batch.model_value.cast(plan.types[*media_index].dtype);
       v.description = fmt::format("{} from {}{} through {}", name, fmt::join(shown, ", "),
-                                  explicit_images ? " (--validation-image)" : "", processor.describe());
-      v.images[name] = std::move(processed);
+                                  explicit_files ? " (" + option + ")" : "", batch.description);
+      v.media.emplace(name, std::move(batch));
       return v;
     } catch (const std::exception& e) {
-      if (explicit_images) throw std::runtime_error(fmt::format("--validation-image: {}", e.what()));
-      note = fmt::format(" (example images not used: {})", e.what());
+      if (explicit_files) throw std::runtime_error(fmt::format("{}: {}", option, e.what()));
+      note = fmt::format(" (example {} not used: {})", media == "audio" ? "recordings" : "images", e.what());
     }
   }
   if (auto stored = reference_inputs(plan, source)) {
@@ -302,12 +365,12 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   say(options.progress, fmt::format("validating {} against LibTorch", options.output.string()));
   ir::Graph exported = target.read(file);
   ir::verify(exported);
-  ValidationInputs chosen = validation_inputs(options.validation, result.plan, p.source);
+  ValidationInputs chosen = validation_inputs(options.validation, result.plan, p);
   std::vector<ir::Tensor>& inputs = chosen.tensors;
   const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
   result.validation_inputs = chosen.description;
-  for (const auto& [name, images] : chosen.images)
-    result.validation_inputs += "; " + describe_image_feed(applied, name, images);
+  for (const auto& [name, batch] : chosen.media)
+    result.validation_inputs += "; " + describe_media_feed(applied, name, batch);
   say(options.progress, "validation inputs: " + result.validation_inputs);
   if (applied && applied->ones_input) {
     // The export feeds this input as all ones; so does the original here.
@@ -327,8 +390,10 @@ void validate_written(const ExportOptions& options, const Target& target, const 
     else if (int8) settings.float16_tolerance = TaskSpec{}.int8_tolerance;
   }
   bool float16 = int8 || options.target.quantize == "float16" || uses_float16(exported);
+  std::optional<TaskContext> task;
+  if (p.has_task) task.emplace(task_context(options, p));
   result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
-                                        file, settings, float16, applied, chosen.images);
+                                        file, settings, float16, task ? &*task : nullptr, applied, chosen.media);
   result.phases.push_back({"validate", seconds_since(start)});
 }
 

@@ -17,6 +17,7 @@
 #include "core/validate/compare.hpp"
 #include "exporters/frontend/converter.hpp"
 #include "exporters/plugin.hpp"
+#include "registry/plugin_code.hpp"
 
 namespace exporters::exporting {
 
@@ -36,9 +37,15 @@ struct ValidationSettings {
   // --validation-image, one PNG per batch item: overrides the model folder's
   // example_image_<i>.png; `inputs` has priority over both.
   std::vector<std::filesystem::path> images;
+  // --validation-audio, one WAV per batch item (example_audio_<i>.wav).
+  std::vector<std::filesystem::path> audio;
 };
 
 struct ExportOptions {
+  // The plugin serving the model (null: generic export). First member, so
+  // destroyed last: it keeps the plugin's module loaded while anything here
+  // (or anything made from it during the export) can still call its code.
+  registry::PluginHandle plugin;
   std::filesystem::path model;
   std::filesystem::path output;
   ShapeRequest shapes;
@@ -46,9 +53,8 @@ struct ExportOptions {
   bool validate = true;
   bool keep_invalid = true;  // an export failing validation is kept as X.invalid.ext (else removed)
   ValidationSettings validation;
-  const TaskSpec* task = nullptr;                             // from the plugin serving the model
-  std::map<std::string, frontend::OpConverter> quirks;        // plugin op converters
-  HeadOptions heads;                                          // applied when `task` declares outputs
+  std::optional<TaskSpec> task;   // the plugin's task, resolved against the model (resolve_task)
+  HeadOptions heads;              // applied when `task` declares outputs
   Progress progress;
 };
 
@@ -66,6 +72,18 @@ struct ExportResult {
 };
 
 ExportResult export_model(const ExportOptions& options, const Target& target);
+
+// The plugin's view of a model folder (config.json, preprocessor_config.json).
+ModelFolder model_folder(const ModelSource& source, const std::string& hf_class);
+// `registered` resolved against the model folder by the plugin's resolver
+// for its class (a copy of it when there is none). Throws the resolver's
+// error, which names the file and key.
+TaskSpec resolve_task(const TaskSpec& registered, const registry::PluginCode& plugin, const ModelSource& source);
+// The preprocessor type preprocessor_config.json names for `task`
+// (task.preprocessor first), and the key it is under; empty when none.
+std::pair<std::string, std::string> preprocessor_type(const TaskSpec& task, const ModelSource& source);
+// True when the task takes an input that is not text (an image, a waveform).
+bool has_media_input(const TaskSpec& task);
 
 // Validates an already written file (options.output) made with the same
 // options (plugin task, heads, shapes): the original is translated again to

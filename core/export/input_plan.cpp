@@ -7,7 +7,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "core/export/heads.hpp"
 #include "core/io/safetensors.hpp"
 
 namespace exporters::exporting {
@@ -54,7 +53,10 @@ int64_t config_int(const nlohmann::json& config, const char* key, int64_t fallba
   return it != config.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
-int64_t max_positions(const ModelSource& source) {
+// The longest usable sequence: the plugin's resolved limit (which knows
+// offsets such as RoBERTa's padding_idx + 1), else config.json's positions.
+int64_t max_positions(const TaskSpec* task, const ModelSource& source) {
+  if (task && task->max_sequence_length > 0) return task->max_sequence_length;
   for (const char* key : {"max_position_embeddings", "n_positions", "n_ctx"}) {
     int64_t v = config_int(source.config, key, 0);
     if (v > 0) return v;
@@ -72,10 +74,11 @@ InputPlan plan_inputs(const std::vector<std::string>& trace_inputs, const ShapeR
                                            fmt::join(trace_inputs, ", ")));
   InputPlan plan;
   std::vector<std::string> missing;
-  const int64_t limit = max_positions(source);
+  const int64_t limit = max_positions(task, source);
   if (request.sequence_length && limit > 0 && *request.sequence_length > limit)
-    throw std::runtime_error(fmt::format("--sequence-length {} exceeds the model's max_position_embeddings {}",
-                                         *request.sequence_length, limit));
+    throw std::runtime_error(fmt::format("--sequence-length {} exceeds the {} positions the model can use ({})",
+                                         *request.sequence_length, limit,
+                                         (source.dir / "config.json").string()));
   for (const auto& name : trace_inputs) {
     const InputSpec* spec = nullptr;
     if (task)
@@ -89,13 +92,11 @@ InputPlan plan_inputs(const std::vector<std::string>& trace_inputs, const ShapeR
       shape = spec->shape;
       int64_t seq = request.sequence_length.value_or(task->default_sequence_length);
       if (limit > 0) seq = std::min(seq, limit);
-      // Image inputs [B, C, H, W]: H and W from preprocessor_config.json.
+      // Image inputs [B, C, H, W]: the plugin's resolver fills H and W.
       const bool image = shape.size() == 4 && !is_token_input(name) && ir::is_float(dtype);
-      const auto hw = image ? image_size(source.preprocessor) : std::nullopt;
       for (size_t d = 0; d < shape.size(); ++d) {
         if (shape[d] != -1) continue;
         if (d == 0) shape[d] = request.batch_size.value_or(1);
-        else if (image && hw && d >= 2) shape[d] = (*hw)[d - 2];
         else if (!image && d + 1 == shape.size() && seq > 0) shape[d] = seq;
       }
       if (std::any_of(shape.begin(), shape.end(), [](int64_t v) { return v <= 0; })) shape.clear();

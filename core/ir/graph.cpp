@@ -127,6 +127,14 @@ Value* Graph::constant(Tensor value, std::string name) {
   return add1("constant", {}, std::move(attrs), std::move(name));
 }
 
+void Graph::set_outputs(std::vector<Value*> values, std::vector<std::string> names) {
+  if (values.size() != names.size()) throw IrError("set_outputs: as many names as values are needed");
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!values[i]) throw IrError("graph output '" + names[i] + "' is null");
+  outputs_ = std::move(values);
+  output_names_ = std::move(names);
+}
+
 void Graph::set_output_name(size_t index, std::string name) {
   if (index >= outputs_.size()) throw IrError(fmt::format("graph has no output {}", index));
   output_names_[index] = std::move(name);

@@ -11,8 +11,12 @@
 namespace {
 using namespace exporters::plugins;
 void register_gpt2(exporters::PluginRegistrar* r) {
+  add_standard_heads(r);
+  // GPT-2's learned positions: n_positions of them, no offset.
+  const exporters::TaskResolver resolver = text_resolver("n_positions");
   auto add = [&](const char* cls, const char* task_name, const char* what, std::vector<exporters::OutputSpec> outs) {
     r->add_task(task(cls, task_name, what, text_inputs(false), std::move(outs), 64, 1e-2));
+    r->add_task_resolver(cls, resolver);
   };
   add("GPT2Model", "feature-extraction", "GPT-2 decoder: hidden states for feature extraction", {last_hidden_state()});
   add("GPT2LMHeadModel", "causal-lm", "GPT-2 for causal language modelling: next-token logits",
@@ -21,7 +25,7 @@ void register_gpt2(exporters::PluginRegistrar* r) {
       {class_probabilities()});
   add("GPT2ForTokenClassification", "token-classification", "GPT-2 for token classification",
       {out("logits", "Probability of each class for each token (softmax over the classes)",
-           exporters::OutputHead::Softmax)});
+           kTokenClassifier)});
 }
 }  // namespace
 

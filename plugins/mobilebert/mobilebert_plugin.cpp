@@ -10,19 +10,8 @@
 namespace {
 void register_mobilebert(exporters::PluginRegistrar* r) {
   exporters::plugins::TextFamily f{"MobileBert", "MobileBERT", true, true, 128, 2e-2};
-  struct Flag : exporters::PluginRegistrar {
-    exporters::PluginRegistrar* inner;
-    explicit Flag(exporters::PluginRegistrar* i) : inner(i) {}
-    void add_task(const exporters::TaskSpec& spec) override {
-      exporters::TaskSpec s = spec;
-      s.attention_mask_optional = true;
-      inner->add_task(s);
-    }
-    void add_op_converter(const std::string& op, exporters::frontend::OpConverter c) override {
-      inner->add_op_converter(op, std::move(c));
-    }
-  } flag(r);
-  exporters::plugins::add_encoder_tasks(&flag, f, true);
+  f.attention_mask_optional = true;
+  exporters::plugins::add_encoder_tasks(r, f, true);
 }
 }  // namespace
 

@@ -10,7 +10,7 @@ using namespace exporters::plugins;
 void register_segformer(exporters::PluginRegistrar* r) {
   add_vision_tasks(r, "Segformer", "SegFormer",
                    {out("last_hidden_state", "Feature map of the last stage [batch, channels, h, w]")}, 1e-2);
-  r->add_task(segmentation_task("Segformer", "SegFormer", 1e-2));
+  add_vision_task(r, segmentation_task("Segformer", "SegFormer", 1e-2));
 }
 }  // namespace
 

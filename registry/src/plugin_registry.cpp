@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <set>
 #include <system_error>
+#include <type_traits>
 
 #include <dlfcn.h>
 
@@ -26,14 +27,19 @@ constexpr int kMaxScanDepth = 2;
 // The smallest descriptor this host can use: everything up to and
 // including register_plugin. Newer, longer descriptors are accepted.
 constexpr size_t kMinDescriptorSize =
-    offsetof(exporters_plugin_descriptor, register_plugin) + sizeof(void (*)(PluginRegistrar*));
+    offsetof(exporters_plugin_descriptor, build_abi) + sizeof(const exporters_build_abi*);
+
+const exporters_build_abi kHostBuildAbi = EXPORTERS_BUILD_ABI_INITIALIZER;
 
 bool has_extension(const fs::path& path, const char* ext) { return path.extension() == ext; }
 
 // Records what one plugin registers; validates as it goes so a bad plugin
-// fails during registration instead of later in the pipeline.
+// fails during registration instead of later in the pipeline. Plugin code
+// goes straight into `code`, the object that will also hold the library.
 class RecordingRegistrar final : public PluginRegistrar {
  public:
+  RecordingRegistrar() : code(std::make_shared<PluginCode>()) {}
+
   void add_task(const TaskSpec& spec) override {
     if (spec.hf_class.empty()) throw std::invalid_argument("add_task: TaskSpec.hf_class is empty");
     for (const auto& t : tasks) {
@@ -42,15 +48,57 @@ class RecordingRegistrar final : public PluginRegistrar {
     }
     tasks.push_back(spec);
   }
+  void add_task_resolver(const std::string& hf_class, TaskResolver resolver) override {
+    add_unique(code->resolvers, "add_task_resolver", hf_class, std::move(resolver));
+  }
   void add_op_converter(const std::string& op_kind, frontend::OpConverter converter) override {
     if (op_kind.empty()) throw std::invalid_argument("add_op_converter: empty op kind");
     if (!converter)
       throw std::invalid_argument(fmt::format("add_op_converter: empty converter for \"{}\"", op_kind));
-    op_converters[op_kind] = std::move(converter);
+    code->op_converters[op_kind] = std::move(converter);
+  }
+  void add_head(const std::string& name, Head head) override {
+    add_unique(code->heads, "add_head", name, std::move(head));
+  }
+  void add_preprocessor(const std::string& type, Preprocessor preprocessor) override {
+    if (!preprocessor.declare || !preprocessor.load)
+      throw std::invalid_argument(fmt::format("add_preprocessor: \"{}\" needs both declare and load", type));
+    if (preprocessor.media != "image" && preprocessor.media != "audio")
+      throw std::invalid_argument(fmt::format("add_preprocessor: \"{}\": media \"{}\" is not image or audio", type,
+                                              preprocessor.media));
+    add_unique(code->preprocessors, "add_preprocessor", type, std::move(preprocessor));
+  }
+  void add_graph_builder(const std::string& hf_class, GraphBuilder builder) override {
+    add_unique(code->graph_builders, "add_graph_builder", hf_class, std::move(builder));
+  }
+
+  // After registration: every name a task uses is registered.
+  void check_complete() const {
+    for (const auto& t : tasks)
+      for (const auto& o : t.outputs)
+        if (!o.head.empty() && !code->heads.count(o.head))
+          throw std::invalid_argument(fmt::format("task \"{}\" output \"{}\" names head \"{}\", which the plugin does "
+                                                  "not register (add_head)", t.hf_class, o.name, o.head));
+    auto has_task = [&](const std::string& hf_class) {
+      return std::any_of(tasks.begin(), tasks.end(), [&](const TaskSpec& t) { return t.hf_class == hf_class; });
+    };
+    for (const auto& [hf_class, _] : code->resolvers)
+      if (!has_task(hf_class))
+        throw std::invalid_argument(fmt::format("add_task_resolver: no task \"{}\" is registered", hf_class));
   }
 
   std::vector<TaskSpec> tasks;
-  std::map<std::string, frontend::OpConverter> op_converters;
+  std::shared_ptr<PluginCode> code;
+
+ private:
+  template <typename T>
+  static void add_unique(std::map<std::string, T>& map, const char* what, const std::string& key, T value) {
+    if (key.empty()) throw std::invalid_argument(fmt::format("{}: empty name", what));
+    if constexpr (std::is_constructible_v<bool, const T&>)
+      if (!value) throw std::invalid_argument(fmt::format("{}: empty function for \"{}\"", what, key));
+    if (!map.emplace(key, std::move(value)).second)
+      throw std::invalid_argument(fmt::format("{}: \"{}\" registered twice", what, key));
+  }
 };
 
 std::string join(const std::vector<std::string>& items) {
@@ -88,11 +136,26 @@ PluginRegistry::PluginRegistry(std::vector<SearchPathEntry> search_path,
 }
 
 PluginRegistry::~PluginRegistry() {
-  // Converters hold plugin code; drop them before any library is unloaded.
-  for (auto& record : plugins_) {
-    record.op_converters.clear();
-    record.tasks.clear();
-  }
+  // A handle still held elsewhere keeps its library loaded (PluginCode).
+  for (auto& record : plugins_) record.code.reset();
+}
+
+std::string describe_build_abi(const exporters_build_abi& abi) {
+  return fmt::format("{} {} (release {}, _GLIBCXX_USE_CXX11_ABI={}), SDK {}", abi.cxx_library ? abi.cxx_library : "?",
+                     abi.cxx_library_date, abi.cxx_library_release, abi.cxx11_abi,
+                     abi.sdk_version ? abi.sdk_version : "?");
+}
+
+std::string build_abi_mismatch(const exporters_build_abi* plugin) {
+  if (plugin == nullptr) return "the descriptor does not record the C++ library ABI it was built with";
+  auto same = [](const char* a, const char* b) { return a && b && std::string(a) == b; };
+  const exporters_build_abi& h = kHostBuildAbi;
+  if (same(plugin->cxx_library, h.cxx_library) && plugin->cxx_library_date == h.cxx_library_date &&
+      plugin->cxx_library_release == h.cxx_library_release && plugin->cxx11_abi == h.cxx11_abi &&
+      same(plugin->sdk_version, h.sdk_version))
+    return {};
+  return fmt::format("built with {}, but this exporters uses {}; rebuild the plugin against this SDK with the same "
+                     "compiler settings", describe_build_abi(*plugin), describe_build_abi(h));
 }
 
 void PluginRegistry::warn(const std::string& message) {
@@ -104,8 +167,7 @@ void PluginRegistry::mark_broken(PluginRecord& record, const std::string& reason
   record.state = PluginState::Broken;
   record.error = reason;
   record.tasks.clear();
-  record.op_converters.clear();
-  record.library.reset();
+  record.code.reset();
 }
 
 void PluginRegistry::scan(size_t index, const SearchPathEntry& entry) {
@@ -201,7 +263,8 @@ namespace {
 
 // A plugin library opened, checked and registered, not yet tied to a manifest.
 struct OpenedPlugin {
-  // Declared first so it is destroyed last: the registrar's converters run plugin code.
+  // Declared first so it is destroyed last: the registrar holds plugin code
+  // until it is moved into a PluginCode that owns the library too.
   std::shared_ptr<LoadedLibrary> library;
   std::string name;
   std::string version;
@@ -236,6 +299,8 @@ std::string open_plugin(const fs::path& library_path, OpenedPlugin& out) {
   if (descriptor->descriptor_size < kMinDescriptorSize)
     return fmt::format("descriptor is {} bytes, smaller than the {} bytes plugin ABI {} requires",
                        descriptor->descriptor_size, kMinDescriptorSize, EXPORTERS_PLUGIN_ABI_VERSION);
+  // Strings and std::functions cross the boundary: the C++ library must match.
+  if (std::string reason = build_abi_mismatch(descriptor->build_abi); !reason.empty()) return reason;
   out.name = descriptor->name ? descriptor->name : "";
   out.version = descriptor->version ? descriptor->version : "";
   if (descriptor->model_types) {
@@ -251,6 +316,7 @@ std::string register_opened(OpenedPlugin& plugin) {
   if (plugin.descriptor->register_plugin == nullptr) return "the descriptor has no register function";
   try {
     plugin.descriptor->register_plugin(&plugin.registrar);
+    plugin.registrar.check_complete();
   } catch (const std::exception& e) {
     return fmt::format("registration threw: {}", e.what());
   } catch (...) {
@@ -307,8 +373,9 @@ bool PluginRegistry::load(size_t index) {
                             record.file.string(), tasks_list(*record.manifest.tasks),
                             tasks_list(manifest_tasks(plugin.registrar.tasks))));
   record.tasks = std::move(plugin.registrar.tasks);
-  record.op_converters = std::move(plugin.registrar.op_converters);
-  record.library = std::move(plugin.library);
+  plugin.registrar.code->plugin_name = plugin.name;
+  plugin.registrar.code->library = std::move(plugin.library);
+  record.code = std::move(plugin.registrar.code);
   record.state = PluginState::Loaded;
   return true;
 }
@@ -387,7 +454,16 @@ const std::map<std::string, frontend::OpConverter>& PluginRegistry::op_converter
     const std::string& model_type) {
   const PluginRecord* record = find_by_model_type(model_type);
   if (!record) throw_unserved(model_type, search_path_);
-  return record->op_converters;
+  return record->code->op_converters;
+}
+
+std::vector<std::string> PluginRegistry::plugins_with_preprocessor(const std::string& type) {
+  load_all();
+  std::vector<std::string> names;
+  for (const auto& record : plugins_)
+    if (record.state == PluginState::Loaded && record.code->preprocessors.count(type))
+      names.push_back(record.display_name());
+  return names;
 }
 
 }  // namespace exporters::registry

@@ -38,13 +38,20 @@ registry::PluginRegistry& plugins() {
   return reg;
 }
 
-const TaskSpec& task_for(const testing::FixtureInfo& f) {
+// The fixture's task, resolved against its folder by the plugin (as the CLI does).
+TaskSpec task_for(const testing::FixtureInfo& f) {
   const registry::PluginRecord* rec = plugins().find_by_model_type(f.model_type);
   REQUIRE_MESSAGE(rec, "no plugin for " << f.model_type);
   for (const auto& t : rec->tasks)
-    if (t.hf_class == f.hf_class) return t;
+    if (t.hf_class == f.hf_class) return exporting::resolve_task(t, *rec->code, exporting::open_model_source(f.dir));
   FAIL("no task " << f.hf_class);
   throw 0;
+}
+
+std::vector<std::string> output_names(const TaskSpec& t) {
+  std::vector<std::string> names;
+  for (const auto& o : t.outputs) names.push_back(o.name);
+  return names;
 }
 
 fs::path scratch() {
@@ -66,8 +73,8 @@ exporting::ExportOptions options_for(const testing::FixtureInfo& f, const std::s
   eo.model = f.dir;
   eo.output = scratch() / out_name;
   eo.target.overwrite = true;
-  eo.task = &task_for(f);
-  eo.quirks = plugins().find_by_model_type(f.model_type)->op_converters;
+  eo.plugin = plugins().find_by_model_type(f.model_type)->code;
+  eo.task = task_for(f);
   if (is_text(f)) eo.shapes.sequence_length = f.inputs.front().shape.back();
   return eo;
 }
@@ -165,7 +172,7 @@ void check_tflite_descriptions(const testing::FixtureInfo& f, const TaskSpec& ta
       CHECK(in.metadata->mean.empty());
     } else {
       CHECK(in.metadata->image);
-      CHECK(in.metadata->color_space == (task.color_layout == ColorLayout::RGB ? "RGB" : ""));
+      CHECK(in.metadata->color_space == (f.model_type != "mobilevit" ? "RGB" : ""));
       nlohmann::json pre = nlohmann::json::parse(std::ifstream(f.dir / "preprocessor_config.json"));
       const double rescale = pre.value("rescale_factor", 1.0 / 255.0);
       std::vector<double> mean{0, 0, 0}, stdev{1, 1, 1};
@@ -198,7 +205,7 @@ TEST_CASE("every HF fixture exports with its plugin task and validates (float32 
   const auto& coreml = exporting::find_target("coreml");
   for (const auto& f : testing::load_fixture_index()) {
     CAPTURE(f.name);
-    const TaskSpec& task = task_for(f);
+    const TaskSpec task = task_for(f);
     exporting::ExportOptions eo = options_for(f, f.name + ".mlpackage");
     exporting::ExportResult r = exporting::export_model(eo, coreml);
     check_report(r, f.name + " float32");
@@ -231,7 +238,7 @@ TEST_CASE("every HF fixture exports with its plugin task and validates (float32 
       CHECK(s.inputs[0].type == fmt::format("Image {} {}x{}", f.model_type == "mobilevit" ? "BGR" : "RGB",
                                             f.inputs[0].shape[3], f.inputs[0].shape[2]));
     }
-    const bool classifier = task.outputs[0].head == OutputHead::Classifier;
+    const bool classifier = task.outputs[0].head == "classifier";
     if (classifier) {
       REQUIRE(!labels.empty());
       CHECK(has_output(s, "classLabel"));
@@ -240,7 +247,7 @@ TEST_CASE("every HF fixture exports with its plugin task and validates (float32 
     } else {
       std::vector<std::string> names;
       for (const auto& o : s.outputs) names.push_back(o.name);
-      CHECK(names == task.output_names);
+      CHECK(names == output_names(task));
     }
     if (f.task == "token-classification" || f.task == "semantic-segmentation")
       CHECK(s.user_defined.at("classes") == fmt::format("{}", fmt::join(labels, ",")));
@@ -267,12 +274,12 @@ TEST_CASE("every HF fixture exports with its plugin task and validates (float32 
         continue;
       }
       size_t k = classifier ? 0 : i;
-      switch (task.outputs[k].head) {
-        case OutputHead::None: expected = ref.outputs[k]; break;
-        case OutputHead::Softmax:
-        case OutputHead::Classifier: expected = softmax_last(ref.outputs[k]); break;
-        case OutputHead::Segmentation: continue;  // upsampled: checked below with --no-upsample
-      }
+      const std::string& head = task.outputs[k].head;
+      if (head.empty()) expected = ref.outputs[k];
+      else if (head == "softmax" || head == "classifier" || head == "token-classifier")
+        expected = softmax_last(ref.outputs[k]);
+      else if (head == "segmentation") continue;  // upsampled: checked below with --no-upsample
+      else FAIL("unexpected head " << head);
       const auto c = testing::compare_tensors(got[i], expected, 1e-4);
       CHECK_MESSAGE(c.ok, f.name << " output " << name << ": " << c.message);
     }
@@ -462,7 +469,7 @@ TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, 
   const auto& tflite_target = exporting::find_target("tflite");
   for (const auto& f : testing::load_fixture_index()) {
     CAPTURE(f.name);
-    const TaskSpec& task = task_for(f);
+    const TaskSpec task = task_for(f);
     exporting::ExportOptions eo = options_for(f, f.name + ".tflite");
     exporting::ExportResult r = exporting::export_model(eo, tflite_target);
     check_report(r, f.name + " tflite float32");
@@ -473,8 +480,8 @@ TEST_CASE("every HF fixture to TFLite with its plugin task: NHWC image tensors, 
       CHECK(back.inputs()[0]->type.shape == ir::Shape{s[0], s[2], s[3], s[1]});
       CHECK(back.inputs()[0]->type.dtype == ir::DType::F32);
     }
-    CHECK(back.output_names() == task.output_names);
-    if (task.outputs[0].head == OutputHead::Classifier)
+    CHECK(back.output_names() == output_names(task));
+    if (task.outputs[0].head == "classifier")
       CHECK(nlohmann::json::parse(back.metadata.at("labels")).get<std::vector<std::string>>() == labels_of(f));
     CHECK(back.metadata.at("description") == task.description);
     check_tflite_descriptions(f, task, eo.output);
@@ -487,7 +494,7 @@ TEST_CASE("every HF fixture to TFLite dynamic-int8 validates in LiteRT within it
   const auto& tflite_target = exporting::find_target("tflite");
   for (const auto& f : testing::load_fixture_index()) {
     CAPTURE(f.name);
-    const TaskSpec& task = task_for(f);
+    const TaskSpec task = task_for(f);
     CHECK(task.int8_tolerance >= task.float16_tolerance);
     exporting::ExportOptions eo = options_for(f, f.name + ".int8.tflite");
     eo.target.quantize = "dynamic-int8";

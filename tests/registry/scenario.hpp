@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <exporters/plugin.hpp>
+
 #include "registry/search_path.hpp"
 
 namespace registry_test {
@@ -55,7 +57,7 @@ inline std::string read_file_text(const fs::path& path) {
 }
 
 inline nlohmann::json manifest(const std::string& name, std::vector<std::string> model_types,
-                               const std::string& library, int abi = 1) {
+                               const std::string& library, int abi = EXPORTERS_PLUGIN_ABI_VERSION) {
   return {{"name", name}, {"version", "1.2.3"}, {"abi", abi},
           {"model_types", model_types}, {"library", library}};
 }

@@ -161,7 +161,7 @@ TEST_CASE("plugins manifest writes the manifest of a library; plugins list then 
   auto doc = nlohmann::json::parse(read_file_text(dir / "alpha.json"));
   CHECK(doc["name"] == "alpha");
   CHECK(doc["version"] == "1.2.3");
-  CHECK(doc["abi"] == 1);
+  CHECK(doc["abi"] == EXPORTERS_PLUGIN_ABI_VERSION);
   CHECK(doc["model_types"] == nlohmann::json::array({"alpha", "shared"}));
   CHECK(doc["library"] == "libfixture_alpha.so");
   CHECK(doc["tasks"] == nlohmann::json::parse(R"([{"task": "fixture-task", "hf_class": "AlphaForTesting"}])"));

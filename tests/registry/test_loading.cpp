@@ -1,5 +1,9 @@
 // Loading plugins, good and broken, from temporary search path folders.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
 
 #include <exporters/ir/graph.hpp>
 
@@ -113,8 +117,26 @@ TEST_CASE("a wrong ABI version is rejected before the register function is calle
   install_fixture(dir, "fixture_wrong_abi", "wrong_abi", {"wrong_abi"});
   PluginRegistry registry(search_path({dir}));
   std::string warning = only_warning_about(registry, dir / "libfixture_wrong_abi.so");
-  CHECK(contains(warning, "built for plugin ABI 2, but this exporters supports ABI 1"));
+  CHECK(contains(warning, "built for plugin ABI 3, but this exporters supports ABI 2"));
   CHECK_FALSE(contains(warning, "register_plugin was called"));
+}
+
+TEST_CASE("a plugin built with another C++ library ABI is refused, naming both builds") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  install_fixture(dir, "fixture_old_abi", "old_abi", {"old_abi"});
+  PluginRegistry registry(search_path({dir}));
+  std::string warning = only_warning_about(registry, dir / "libfixture_old_abi.so");
+  const std::string plugin_abi = fmt::format("built with libstdc++ {} (release {}, _GLIBCXX_USE_CXX11_ABI=0), SDK {}",
+                                             __GLIBCXX__, _GLIBCXX_RELEASE, EXPORTERS_SDK_VERSION);
+  const std::string host_abi = fmt::format("this exporters uses libstdc++ {} (release {}, _GLIBCXX_USE_CXX11_ABI=1), SDK {}",
+                                           __GLIBCXX__, _GLIBCXX_RELEASE, EXPORTERS_SDK_VERSION);
+  INFO(warning);
+  CHECK(contains(warning, plugin_abi));
+  CHECK(contains(warning, host_abi));
+  CHECK(std::count(warning.begin(), warning.end(), '\n') == 0);
+  CHECK_FALSE(contains(warning, "register_plugin was called"));
+  CHECK(registry.find_by_model_type("old_abi") == nullptr);
 }
 
 TEST_CASE("a manifest declaring another ABI is rejected without loading the library") {
@@ -127,7 +149,7 @@ TEST_CASE("a manifest declaring another ABI is rejected without loading the libr
   REQUIRE(registry.plugins().size() == 1);
   CHECK(registry.plugins()[0].state == PluginState::Broken);
   std::string warning = only_warning_about(registry, dir / "future.json");
-  CHECK(contains(warning, "manifest declares plugin ABI 7, but this exporters supports ABI 1"));
+  CHECK(contains(warning, "manifest declares plugin ABI 7, but this exporters supports ABI 2"));
 }
 
 TEST_CASE("a descriptor smaller than the ABI requires is rejected before registration") {
@@ -136,7 +158,7 @@ TEST_CASE("a descriptor smaller than the ABI requires is rejected before registr
   install_fixture(dir, "fixture_short_descriptor", "short_descriptor", {"short_descriptor"});
   PluginRegistry registry(search_path({dir}));
   std::string warning = only_warning_about(registry, dir / "libfixture_short_descriptor.so");
-  CHECK(contains(warning, "descriptor is 8 bytes, smaller than the 40 bytes plugin ABI 1 requires"));
+  CHECK(contains(warning, "descriptor is 8 bytes, smaller than the 48 bytes plugin ABI 2 requires"));
 }
 
 TEST_CASE("a library without the entry symbol is skipped") {
@@ -314,7 +336,7 @@ TEST_CASE("describe_plugin_library reads name, version, model types and tasks fr
   PluginManifest m = describe_plugin_library(dir / "libfixture_alpha.so");
   CHECK(m.name == "alpha");
   CHECK(m.version == "1.2.3");
-  CHECK(m.abi == 1);
+  CHECK(m.abi == EXPORTERS_PLUGIN_ABI_VERSION);
   CHECK(m.model_types == std::vector<std::string>{"alpha", "shared"});
   CHECK(m.library == "libfixture_alpha.so");
   REQUIRE(m.tasks.has_value());
@@ -370,4 +392,36 @@ TEST_CASE("a manifest whose tasks disagree with what the library registers is sk
   CHECK(contains(warning, "lists tasks fixture-task (AlphaForSomethingElse)"));
   CHECK(contains(warning, "registers fixture-task (AlphaForTesting)"));
   CHECK(registry.find_by_model_type("alpha") == nullptr);
+}
+
+namespace {
+bool library_is_loaded(const fs::path& library) {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line))
+    if (line.find(library.string()) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+TEST_CASE("plugin code handed out outlives the registry: its module stays loaded until the last handle goes") {
+  TempDir tmp;
+  fs::path dir = tmp.sub("p");
+  install_fixture(dir, "fixture_alpha", "alpha", {"alpha", "shared"});
+  const fs::path library = dir / "libfixture_alpha.so";
+  exporters::registry::PluginHandle handle;
+  {
+    PluginRegistry registry(search_path({dir}));
+    const PluginRecord* record = registry.find_by_model_type("alpha");
+    REQUIRE(record != nullptr);
+    handle = record->code;
+    CHECK(library_is_loaded(library));
+  }
+  // The registry is gone (the order of ExportOptions and the registry in the
+  // old CLI); the converter still runs because the handle keeps its module.
+  REQUIRE(handle);
+  CHECK(library_is_loaded(library));
+  CHECK(call_answer(handle->op_converters.at("test::answer")) == 1);
+  handle.reset();
+  CHECK_FALSE(library_is_loaded(library));
 }

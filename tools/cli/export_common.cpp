@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "core/export/export_pipeline.hpp"
 #include "core/io/hf_cache.hpp"
@@ -51,6 +52,13 @@ void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
       ->type_name("PNG")
       ->allow_extra_args(false)
       ->check(CLI::ExistingFile);
+  cmd->add_option("--validation-audio", options.validation_audio,
+                  "Audio models: a 16 kHz mono 16-bit PCM WAV to validate with, one per batch item in order (repeat "
+                  "the option); default: the model folder's example_audio_<i>.wav. Preprocessed by the plugin's "
+                  "feature extractor; --inputs takes priority")
+      ->type_name("WAV")
+      ->allow_extra_args(false)
+      ->check(CLI::ExistingFile);
   cmd->add_option("--atol", options.atol,
                   "Allowed error, scaled by max(1, |output|) (default 1e-4 for float32, 1e-2 relative for float16)")
       ->check(CLI::PositiveNumber);
@@ -87,11 +95,14 @@ std::string traced_hf_class(const std::filesystem::path& model_pt) {
   return cls ? cls->name : std::string();
 }
 
-// The plugin serving config.json's model_type, and the task it asks for.
+// The plugin serving config.json's model_type, and the task it asks for,
+// resolved against the model folder. `plugin` keeps the plugin loaded for as
+// long as the choice (or the ExportOptions it moves into) lives, whatever
+// happens to the registry.
 struct PluginChoice {
+  registry::PluginHandle plugin;
   std::string plugin_name;
-  const TaskSpec* task = nullptr;
-  std::map<std::string, frontend::OpConverter> quirks;
+  std::optional<TaskSpec> task;
 };
 
 PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::ModelSource& source,
@@ -128,20 +139,34 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
     return choice;  // generic export: inputs from --shape
   }
   choice.plugin_name = plugin->display_name();
-  choice.quirks = plugin->op_converters;
+  choice.plugin = plugin->code;
   std::string wanted = requested_task.empty() ? source.hf_class : requested_task;
   if (wanted.empty()) wanted = traced_hf_class(source.model_pt);  // config.json without architectures
   std::vector<std::string> known;
+  const TaskSpec* registered = nullptr;
   for (const auto& task : plugin->tasks) {
     if (task.hf_class == wanted || task.task == wanted) {
-      choice.task = &task;
+      registered = &task;
       break;
     }
     known.push_back(task.hf_class);
   }
-  if (!choice.task && !requested_task.empty())
+  if (!registered && !requested_task.empty())
     throw CommandError(fmt::format("--task {}: plugin {} serves {}", requested_task, choice.plugin_name,
                                    fmt::join(known, ", ")));
+  if (!registered) return choice;
+  choice.task = exporting::resolve_task(*registered, *choice.plugin, source);
+  // A preprocessor type the serving plugin does not know: name the plugins that do.
+  const auto [type, key] = exporting::preprocessor_type(*choice.task, source);
+  if (!type.empty() && !choice.plugin->preprocessor(type) && exporting::has_media_input(*choice.task)) {
+    std::vector<std::string> others = registry.plugins_with_preprocessor(type);
+    throw CommandError(fmt::format(
+        "{}: {} '{}' is not supported by plugin {} (serving model_type '{}'); {}",
+        (source.dir / "preprocessor_config.json").string(), key, type, choice.plugin_name, source.model_type,
+        others.empty() ? std::string("no installed plugin registers a preprocessor for it")
+                       : fmt::format("plugin{} {} register{} one", others.size() > 1 ? "s" : "",
+                                     fmt::join(others, ", "), others.size() > 1 ? "" : "s")));
+  }
   return choice;
 }
 
@@ -171,8 +196,13 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   if (!options.inputs.empty()) eo.validation.inputs = options.inputs;
   if (!options.dump_dir.empty()) eo.validation.dump_dir = options.dump_dir;
   for (const auto& image : options.validation_images) eo.validation.images.emplace_back(image);
+  for (const auto& audio : options.validation_audio) eo.validation.audio.emplace_back(audio);
   if (options.no_validate && !options.validation_images.empty())
     throw CommandError("--validation-image: nothing to validate with --no-validate", kExitUsage);
+  if (options.no_validate && !options.validation_audio.empty())
+    throw CommandError("--validation-audio: nothing to validate with --no-validate", kExitUsage);
+  if (!options.validation_images.empty() && !options.validation_audio.empty())
+    throw CommandError("--validation-image and --validation-audio: a model takes one kind of media", kExitUsage);
   if (options.atol > 0) eo.validation.atol = options.atol;
   eo.validation.runtime = options.runtime;
   if (options.runtime == "litert" && options.target_format != "tflite")
@@ -186,10 +216,15 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
 
   const auto& target = exporting::find_target(options.target_format);
   auto source = exporting::open_model_source(eo.model);
-  auto registry = open_registry(global);
-  PluginChoice plugin = choose_plugin(*registry, source, options.task);
+  PluginChoice plugin;
+  {
+    // The registry only finds the plugin: plugin code is reached through the
+    // handle in eo.plugin, which keeps its module loaded until eo is gone.
+    auto registry = open_registry(global);
+    plugin = choose_plugin(*registry, source, options.task);
+  }
+  eo.plugin = plugin.plugin;
   eo.task = plugin.task;
-  eo.quirks = plugin.quirks;
   eo.target.metadata["co.huggingface.exporters.name"] = source.dir.filename().string();
   if (!source.hf_class.empty()) eo.target.metadata["co.huggingface.exporters.architecture"] = source.hf_class;
   if (plugin.task) eo.target.metadata["co.huggingface.exporters.task"] = plugin.task->task;

@@ -29,6 +29,7 @@ struct ExportCommandOptions {
   bool profile = false;
   std::string inputs;               // --inputs for validation
   std::vector<std::string> validation_images;  // --validation-image PNG, one per batch item
+  std::vector<std::string> validation_audio;   // --validation-audio WAV, one per batch item
   std::string dump_dir;             // --dump-validation
   double atol = 0;                  // 0 = default of the precision
   bool no_attention_mask = false;   // --no-attention-mask (tasks that allow it, e.g. MobileBERT)

@@ -1,6 +1,6 @@
 // The JSON file shipped beside every plugin library, read without loading
 // any plugin code:
-//   {"name": "bert", "version": "1.0.0", "abi": 1,
+//   {"name": "bert", "version": "1.0.0", "abi": 2,
 //    "model_types": ["bert"], "library": "libbert.so",
 //    "tasks": [{"task": "masked-lm", "hf_class": "BertForMaskedLM"}, ...]}
 // The build writes it from the library itself (describe_plugin_library), so

@@ -1,7 +1,9 @@
 // Discovers plugins through their manifests, loads them on demand with
-// Boost.DLL and keeps what they registered. The registry owns the loaded
-// libraries: converters and task specs it hands out stay valid only while
-// the registry lives.
+// Boost.DLL and keeps what they registered. Plugin code (converters,
+// resolvers, heads, preprocessors, builders) lives only in a PluginCode
+// that also holds the loaded library (registry/plugin_code.hpp), so a
+// handle outliving the registry keeps the module loaded instead of calling
+// into an unloaded one. Task specs are plain data.
 #pragma once
 
 #include <filesystem>
@@ -15,6 +17,7 @@
 #include "exporters/frontend/converter.hpp"
 #include "exporters/plugin.hpp"
 #include "registry/manifest.hpp"
+#include "registry/plugin_code.hpp"
 #include "registry/search_path.hpp"
 
 namespace exporters::registry {
@@ -30,11 +33,9 @@ enum class PluginState {
   Broken,      // skipped; `error` says why
 };
 
-struct LoadedLibrary;  // the Boost.DLL handle, kept opaque
-
 struct PluginRecord {
-  // Declared first so it is destroyed last: converters below run plugin code.
-  std::shared_ptr<LoadedLibrary> library;
+  // What the plugin registered that is code, with its library; null unless Loaded.
+  PluginHandle code;
 
   PluginManifest manifest;          // name/model_types empty if the manifest is unreadable
   std::filesystem::path file;       // the manifest, or the stray library for "missing manifest"
@@ -44,8 +45,7 @@ struct PluginRecord {
   std::string error;                // reason when Broken
   std::vector<std::string> overridden_model_types;  // claimed, but served by an earlier plugin
 
-  std::vector<TaskSpec> tasks;
-  std::map<std::string, frontend::OpConverter> op_converters;
+  std::vector<TaskSpec> tasks;      // as registered (before resolution)
 
   std::string display_name() const;  // manifest name, or the file name
   bool fully_overridden() const {
@@ -86,6 +86,9 @@ class PluginRegistry {
   const std::vector<TaskSpec>& tasks(const std::string& model_type);
   const std::map<std::string, frontend::OpConverter>& op_converters(const std::string& model_type);
 
+  // Every loaded plugin that registers a preprocessor of `type` (loads all plugins).
+  std::vector<std::string> plugins_with_preprocessor(const std::string& type);
+
   // Warnings so far (broken plugins, overrides), one sentence each, in order.
   const std::vector<std::string>& warnings() const { return warnings_; }
 
@@ -104,6 +107,11 @@ class PluginRegistry {
 };
 
 const char* to_string(PluginState state);
+
+// The build ABI of this host (libstdc++ version, dual ABI, SDK version), and
+// the reason a plugin's differs ("" when it matches).
+std::string describe_build_abi(const exporters_build_abi& abi);
+std::string build_abi_mismatch(const exporters_build_abi* plugin);
 
 // Loads the plugin library at `library_path` (no manifest needed), registers
 // it and returns the manifest that describes it, tasks included; `library`

@@ -1,8 +1,21 @@
 // The plugin ABI. A plugin is one shared module that exports exactly one
 // symbol, `exporters_plugin_entry`, returning a descriptor. The host checks
-// `abi_version` and `descriptor_size` before it calls anything else, then
-// calls `register_plugin` with a registrar. Declare a plugin with
-// EXPORTERS_PLUGIN(...) in one source file.
+// `abi_version`, `descriptor_size` and the C++ library ABI the plugin was
+// built with before it calls anything else, then calls `register_plugin`
+// with a registrar. Declare a plugin with EXPORTERS_PLUGIN(...) in one
+// source file.
+//
+// The ABI rule: any change to a type that crosses the plugin boundary (the
+// descriptor, PluginRegistrar, TaskSpec, InputSpec, OutputSpec, the head,
+// preprocessor and builder interfaces, ModelFolder, the IR types, the
+// converter interface) bumps EXPORTERS_PLUGIN_ABI_VERSION. The structs are
+// C++ classes passed by reference between two separately built binaries, so
+// "only added a field at the end" is still a break.
+//
+// Lifetime: everything a plugin registers (converters, resolvers, heads,
+// preprocessors, graph builders) is plugin code. The host keeps it only
+// inside the object that also keeps the plugin's module loaded, and drops it
+// before the module is unloaded.
 #pragma once
 
 #include <cstdint>
@@ -10,74 +23,81 @@
 #include <vector>
 
 #include "exporters/frontend/converter.hpp"
+#include "exporters/graph_builder.hpp"
+#include "exporters/heads.hpp"
 #include "exporters/ir/graph.hpp"
+#include "exporters/model_folder.hpp"
+#include "exporters/preprocessing.hpp"
+#include "exporters/task.hpp"
 
-// Bumped only when the descriptor layout or the registrar's interface
-// changes incompatibly.
-#define EXPORTERS_PLUGIN_ABI_VERSION 1
+// Bumped whenever a type that crosses the plugin boundary changes (see above).
+#define EXPORTERS_PLUGIN_ABI_VERSION 2
 #define EXPORTERS_PLUGIN_ENTRY_SYMBOL "exporters_plugin_entry"
+// The SDK release the plugin was compiled against (its headers).
+#define EXPORTERS_SDK_VERSION "0.1.0"
+
+// The C++ library ABI of this translation unit. A plugin built with another
+// libstdc++ (or another _GLIBCXX_USE_CXX11_ABI) passes std::string and
+// std::function objects the host cannot read, so the host refuses it.
+#if defined(__GLIBCXX__)
+#define EXPORTERS_CXX_LIBRARY "libstdc++"
+#define EXPORTERS_CXX_LIBRARY_DATE __GLIBCXX__
+#if defined(_GLIBCXX_RELEASE)
+#define EXPORTERS_CXX_LIBRARY_RELEASE _GLIBCXX_RELEASE
+#else
+#define EXPORTERS_CXX_LIBRARY_RELEASE 0
+#endif
+#define EXPORTERS_CXX_DUAL_ABI _GLIBCXX_USE_CXX11_ABI
+#elif defined(_LIBCPP_VERSION)
+#define EXPORTERS_CXX_LIBRARY "libc++"
+#define EXPORTERS_CXX_LIBRARY_DATE 0
+#define EXPORTERS_CXX_LIBRARY_RELEASE _LIBCPP_VERSION
+#define EXPORTERS_CXX_DUAL_ABI 0
+#else
+#define EXPORTERS_CXX_LIBRARY "unknown"
+#define EXPORTERS_CXX_LIBRARY_DATE 0
+#define EXPORTERS_CXX_LIBRARY_RELEASE 0
+#define EXPORTERS_CXX_DUAL_ABI 0
+#endif
 
 namespace exporters {
 
-// One tensor input a task takes. Dims of -1 are filled from defaults
-// (batch size, sequence length, image size) or --shape.
-struct InputSpec {
-  std::string name;
-  ir::DType dtype = ir::DType::F32;
-  std::vector<int64_t> shape;
-  bool optional = false;
-  std::string description;
-};
-
-// What the host appends after one model output (see core/export/heads.hpp).
-enum class OutputHead : int32_t {
-  None = 0,          // returned as traced (QA logits, hidden states, causal-LM logits)
-  Softmax = 1,       // softmax over the last axis (MLM vocab, token classes, choices, NSP)
-  Classifier = 2,    // softmax over the last axis; labels from id2label; Core ML classifier
-  Segmentation = 3,  // [B, C, h, w] logits: bilinear upsample to the image size, then argmax over C
-};
-
-// One model output: its name (the trace's tuple order), what it is and the
-// head the host adds.
-struct OutputSpec {
-  std::string name;
-  std::string description;
-  OutputHead head = OutputHead::None;
-};
-
-// How image inputs are fed (vision tasks).
-enum class ColorLayout : int32_t { RGB = 0, BGR = 1 };
-
-// What a plugin says about one HF class (task).
-struct TaskSpec {
-  std::string hf_class;      // "BertForQuestionAnswering"
-  std::string task;          // "question-answering"
-  std::vector<InputSpec> inputs;
-  std::vector<std::string> output_names;
-  int64_t default_sequence_length = 0;  // 0 = not a text model
-  double float16_tolerance = 1e-2;      // relative to the output's max magnitude
-  double int8_tolerance = 5e-2;         // dynamic-int8 weights (TFLite), same measure
-  // Added in the plugins issue; plugins built before leave them empty and
-  // the host then applies no head.
-  std::vector<OutputSpec> outputs;      // same order as output_names, with heads
-  std::string description;              // model description ("BERT for masked language modelling")
-  ColorLayout color_layout = ColorLayout::RGB;  // channel order the image input expects
-  bool attention_mask_optional = false; // the model runs without attention_mask (--no-attention-mask)
-};
-
 // The host object a plugin registers into. Pure virtual so plugins never
-// link against host internals; the layout is part of the ABI version.
+// link against host internals; its layout is part of the ABI version. Every
+// name registered twice by one plugin is an error.
 class PluginRegistrar {
  public:
   virtual ~PluginRegistrar() = default;
+  // A task as `exporters plugins list` shows it (static: no model needed).
   virtual void add_task(const TaskSpec& spec) = 0;
+  // Resolves the task of `hf_class` against a model folder before an export
+  // (input shapes, heads, labels, tolerances from config.json etc.).
+  virtual void add_task_resolver(const std::string& hf_class, TaskResolver resolver) = 0;
   // Adds or overrides the converter for a TorchScript op ("aten::gelu").
   virtual void add_op_converter(const std::string& op_kind, frontend::OpConverter converter) = 0;
+  // A head OutputSpec::head can name ("softmax", "classifier", ...).
+  virtual void add_head(const std::string& name, Head head) = 0;
+  // A preprocessor for the `image_processor_type` / `feature_extractor_type`
+  // of preprocessor_config.json ("ViTImageProcessor").
+  virtual void add_preprocessor(const std::string& type, Preprocessor preprocessor) = 0;
+  // Builds the IR of `hf_class` from config.json + weights (no trace).
+  virtual void add_graph_builder(const std::string& hf_class, GraphBuilder builder) = 0;
 };
 
 }  // namespace exporters
 
 extern "C" {
+
+// What the plugin was compiled with; the host compares every field with its
+// own and refuses a plugin that differs.
+struct exporters_build_abi {
+  const char* cxx_library;      // "libstdc++"
+  uint32_t cxx_library_date;    // __GLIBCXX__ (20230528), 0 when not libstdc++
+  uint32_t cxx_library_release; // _GLIBCXX_RELEASE (12)
+  uint32_t cxx11_abi;           // _GLIBCXX_USE_CXX11_ABI (1: the C++11 std::string)
+  uint32_t reserved0;
+  const char* sdk_version;      // EXPORTERS_SDK_VERSION
+};
 
 struct exporters_plugin_descriptor {
   uint32_t abi_version;       // EXPORTERS_PLUGIN_ABI_VERSION at build time
@@ -86,10 +106,17 @@ struct exporters_plugin_descriptor {
   const char* version;
   const char* const* model_types;  // nullptr-terminated
   void (*register_plugin)(exporters::PluginRegistrar* registrar);
+  const exporters_build_abi* build_abi;  // checked before register_plugin is called
   void* reserved[8];          // room to grow without an ABI bump
 };
 
 }  // extern "C"
+
+// The build ABI of the compilation that expands it (plugin or host).
+#define EXPORTERS_BUILD_ABI_INITIALIZER                                                           \
+  {EXPORTERS_CXX_LIBRARY, static_cast<uint32_t>(EXPORTERS_CXX_LIBRARY_DATE),                      \
+   static_cast<uint32_t>(EXPORTERS_CXX_LIBRARY_RELEASE), static_cast<uint32_t>(EXPORTERS_CXX_DUAL_ABI), 0, \
+   EXPORTERS_SDK_VERSION}
 
 // Declares the plugin's single entry symbol. MODEL_TYPES is a braced list:
 //   EXPORTERS_PLUGIN("bert", "1.0.0", ({"bert", nullptr}), register_bert)
@@ -97,9 +124,10 @@ struct exporters_plugin_descriptor {
   extern "C" __attribute__((visibility("default")))                                  \
   const exporters_plugin_descriptor* exporters_plugin_entry() {                      \
     static const char* const model_types[] = EXPORTERS_PLUGIN_UNPAREN MODEL_TYPES;   \
+    static const exporters_build_abi build_abi = EXPORTERS_BUILD_ABI_INITIALIZER;    \
     static const exporters_plugin_descriptor descriptor = {                          \
         EXPORTERS_PLUGIN_ABI_VERSION, sizeof(exporters_plugin_descriptor), NAME,     \
-        VERSION, model_types, REGISTER_FN, {}};                                      \
+        VERSION, model_types, REGISTER_FN, &build_abi, {}};                          \
     return &descriptor;                                                              \
   }
 #define EXPORTERS_PLUGIN_UNPAREN(...) __VA_ARGS__

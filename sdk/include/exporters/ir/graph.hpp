@@ -90,6 +90,8 @@ class Graph {
   void add_output(Value* value, std::string name);
   void set_output(size_t index, Value* value);
   void set_output_name(size_t index, std::string name);
+  // Replaces the whole output list (heads may add or drop outputs).
+  void set_outputs(std::vector<Value*> values, std::vector<std::string> names);
 
   // Appends a node with the canonical op `op`; output types are inferred by
   // the op table (throws IrError naming the op on bad inputs/attributes).
