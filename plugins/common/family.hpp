@@ -76,6 +76,9 @@ class Int8ToleranceRegistrar : public PluginRegistrar {
   void add_op_converter(const std::string& op_kind, frontend::OpConverter converter) override {
     host_->add_op_converter(op_kind, std::move(converter));
   }
+  void add_graph_builder(const std::string& hf_class, GraphBuilder builder) override {
+    host_->add_graph_builder(hf_class, std::move(builder));
+  }
 
  private:
   PluginRegistrar* host_;

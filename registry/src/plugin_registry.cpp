@@ -48,9 +48,16 @@ class RecordingRegistrar final : public PluginRegistrar {
       throw std::invalid_argument(fmt::format("add_op_converter: empty converter for \"{}\"", op_kind));
     op_converters[op_kind] = std::move(converter);
   }
+  void add_graph_builder(const std::string& hf_class, GraphBuilder builder) override {
+    if (hf_class.empty()) throw std::invalid_argument("add_graph_builder: empty HF class");
+    if (!builder) throw std::invalid_argument(fmt::format("add_graph_builder: empty builder for \"{}\"", hf_class));
+    if (!graph_builders.emplace(hf_class, std::move(builder)).second)
+      throw std::invalid_argument(fmt::format("add_graph_builder: \"{}\" registered twice", hf_class));
+  }
 
   std::vector<TaskSpec> tasks;
   std::map<std::string, frontend::OpConverter> op_converters;
+  std::map<std::string, GraphBuilder> graph_builders;
 };
 
 std::string join(const std::vector<std::string>& items) {
@@ -91,6 +98,7 @@ PluginRegistry::~PluginRegistry() {
   // Converters hold plugin code; drop them before any library is unloaded.
   for (auto& record : plugins_) {
     record.op_converters.clear();
+    record.graph_builders.clear();
     record.tasks.clear();
   }
 }
@@ -105,6 +113,7 @@ void PluginRegistry::mark_broken(PluginRecord& record, const std::string& reason
   record.error = reason;
   record.tasks.clear();
   record.op_converters.clear();
+  record.graph_builders.clear();
   record.library.reset();
 }
 
@@ -308,6 +317,7 @@ bool PluginRegistry::load(size_t index) {
                             tasks_list(manifest_tasks(plugin.registrar.tasks))));
   record.tasks = std::move(plugin.registrar.tasks);
   record.op_converters = std::move(plugin.registrar.op_converters);
+  record.graph_builders = std::move(plugin.registrar.graph_builders);
   record.library = std::move(plugin.library);
   record.state = PluginState::Loaded;
   return true;

@@ -46,6 +46,7 @@ struct PluginRecord {
 
   std::vector<TaskSpec> tasks;
   std::map<std::string, frontend::OpConverter> op_converters;
+  std::map<std::string, GraphBuilder> graph_builders;  // by HF class
 
   std::string display_name() const;  // manifest name, or the file name
   bool fully_overridden() const {

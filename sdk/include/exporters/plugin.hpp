@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "exporters/frontend/converter.hpp"
+#include "exporters/graph_builder.hpp"
 #include "exporters/ir/graph.hpp"
 
 // Bumped only when the descriptor layout or the registrar's interface
@@ -73,6 +74,8 @@ class PluginRegistrar {
   virtual void add_task(const TaskSpec& spec) = 0;
   // Adds or overrides the converter for a TorchScript op ("aten::gelu").
   virtual void add_op_converter(const std::string& op_kind, frontend::OpConverter converter) = 0;
+  // Builds the graph of one HF class straight from a checkpoint (see graph_builder.hpp).
+  virtual void add_graph_builder(const std::string& hf_class, GraphBuilder builder) = 0;
 };
 
 }  // namespace exporters
