@@ -21,6 +21,9 @@ void register_mobilebert(exporters::PluginRegistrar* r) {
     void add_op_converter(const std::string& op, exporters::frontend::OpConverter c) override {
       inner->add_op_converter(op, std::move(c));
     }
+    void add_graph_builder(const std::string& hf_class, exporters::GraphBuilder b) override {
+      inner->add_graph_builder(hf_class, std::move(b));
+    }
   } flag(r);
   exporters::plugins::add_encoder_tasks(&flag, f, true);
 }
