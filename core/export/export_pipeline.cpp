@@ -39,24 +39,35 @@ bool uses_float16(const ir::Graph& graph) {
   return false;
 }
 
-// Runs the original trace with LibTorch and the exported graph with the
+// The original's raw outputs (before the task's heads) on the plan's inputs:
+// LibTorch running the trace, the builder's graph in the interpreter, or
+// outputs stored with the inputs.
+using RawOutputs = std::function<std::vector<ir::Tensor>(const std::vector<ir::Tensor>& plan_inputs)>;
+
+RawOutputs torch_outputs(const fs::path& model_pt, const std::vector<std::string>& trace_inputs, const InputPlan& plan) {
+  return [=](const std::vector<ir::Tensor>& inputs) {
+    // LibTorch takes the inputs in forward()'s order.
+    std::vector<ir::Tensor> torch_inputs;
+    for (const auto& name : trace_inputs) {
+      auto it = std::find(plan.names.begin(), plan.names.end(), name);
+      if (it == plan.names.end())
+        throw std::runtime_error(fmt::format("validation: the export has no input '{}' that the original takes", name));
+      const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
+      torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
+    }
+    return validate::run_torchscript(model_pt, torch_inputs);
+  };
+}
+
+// Runs the original (see RawOutputs) and the exported graph with the
 // interpreter on the same inputs, and compares output by output.
-validate::ValidationReport compare_with_original(const fs::path& model_pt, const std::vector<std::string>& trace_inputs,
+validate::ValidationReport compare_with_original(const RawOutputs& original,
                                                  const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
                                                  const ir::Graph& exported, const fs::path& exported_file,
                                                  const ValidationSettings& settings, bool float16,
                                                  const AppliedTask* applied,
                                                  const std::map<std::string, std::vector<ProcessedImage>>& images) {
-  // LibTorch takes the inputs in forward()'s order.
-  std::vector<ir::Tensor> torch_inputs;
-  for (const auto& name : trace_inputs) {
-    auto it = std::find(plan.names.begin(), plan.names.end(), name);
-    if (it == plan.names.end())
-      throw std::runtime_error(fmt::format("validation: the export has no input '{}' that the original takes", name));
-    const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
-    torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
-  }
-  std::vector<ir::Tensor> expected = validate::run_torchscript(model_pt, torch_inputs);
+  std::vector<ir::Tensor> expected = original(inputs);
   // The task's heads run on LibTorch's raw outputs through the reference
   // interpreter, so the export is still compared with the original model.
   std::vector<std::string> expected_names = exported.output_names();
@@ -167,10 +178,14 @@ namespace {
 // model translated for the plan, with the task's heads applied.
 struct PreparedModel {
   ModelSource source;
-  std::vector<std::string> trace_inputs;
+  std::vector<std::string> trace_inputs;  // forward()'s inputs; the task's for a native graph
   frontend::TorchScriptModel model;
   TargetOptions target_options;
+  SourceKind kind = SourceKind::Trace;
+  std::shared_ptr<WeightSource> weights;  // the native source's mapped checkpoint
 };
+
+void translate_trace(const ExportOptions& options, PreparedModel& p, ExportResult& result);
 
 PreparedModel prepare(const ExportOptions& options, const Target& target, ExportResult& result) {
   PreparedModel p{open_model_source(options.model), {}, {}, options.target};
@@ -178,6 +193,32 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
   if (std::find(modes.begin(), modes.end(), options.target.quantize) == modes.end())
     throw std::runtime_error(fmt::format("--quantize {}: not supported for {} (choose one of: {})",
                                          options.target.quantize, target.name, fmt::join(modes, ", ")));
+  p.kind = result.source = choose_source(options.source, p.source, options.task);
+  if (p.kind == SourceKind::Native) {
+    say(options.progress, fmt::format("building {} from {} (plugin {}'s graph builder, no trace)",
+                                      options.task->hf_class, p.source.checkpoint->string(), options.source.plugin_name));
+    p.trace_inputs = native_input_names(*options.task);
+    result.plan = plan_inputs(p.trace_inputs, options.shapes, options.task, p.source);
+    NativeModel native = build_native(options.source, p.source, *options.task, result.plan);
+    p.weights = native.weights;
+    p.model.graph = std::move(native.graph);
+    p.model.load_seconds = native.load_seconds;
+  } else {
+    translate_trace(options, p, result);
+  }
+  ir::Graph& graph = p.model.graph;
+  if (options.task && options.task->output_names.size() == graph.outputs().size()) {
+    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);
+  }
+  if (options.task && !options.task->outputs.empty()) {
+    result.applied = apply_task(graph, *options.task, p.source, options.heads, target.name, p.target_options);
+  } else if (!options.heads.attention_mask) {
+    throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
+  }
+  return p;
+}
+
+void translate_trace(const ExportOptions& options, PreparedModel& p, ExportResult& result) {
   say(options.progress, fmt::format("loading {}", p.source.model_pt.string()));
   frontend::TorchScriptArchive archive(p.source.model_pt);
   p.trace_inputs = archive.input_names();
@@ -189,16 +230,6 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
   }
   fopts.extra_converters = options.quirks;
   p.model = archive.translate(fopts);
-  ir::Graph& graph = p.model.graph;
-  if (options.task && options.task->output_names.size() == graph.outputs().size()) {
-    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->output_names[i]);
-  }
-  if (options.task && !options.task->outputs.empty()) {
-    result.applied = apply_task(graph, *options.task, p.source, options.heads, target.name, p.target_options);
-  } else if (!options.heads.attention_mask) {
-    throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
-  }
-  return p;
 }
 
 // What validation runs on: --inputs; else, for a model with an image input,
@@ -292,11 +323,66 @@ ValidationInputs validation_inputs(const ValidationSettings& settings, const Inp
   return v;
 }
 
-// Reads the written file back and compares it with LibTorch on the plan's inputs.
+// Native exports are also held to outputs stored beside their inputs: the
+// --inputs file's `output.<name>` tensors and the folder's
+// reference.safetensors (when its inputs fit the plan); each comparison is
+// added to the report as "<output> vs <file>".
+void compare_with_stored_outputs(const ExportOptions& options, const PreparedModel& p, const ir::Graph& exported,
+                                 ValidationSettings settings, bool float16, ExportResult& result) {
+  const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
+  if (!options.task || (applied && applied->ones_input)) return;  // stored outputs used the real inputs
+  settings.dump_dir.reset();
+  std::vector<fs::path> files;
+  if (options.validation.inputs) files.push_back(*options.validation.inputs);
+  std::error_code ec;
+  if (p.source.reference && !(options.validation.inputs && fs::equivalent(*options.validation.inputs, *p.source.reference, ec)))
+    files.push_back(*p.source.reference);
+  for (const auto& file : files) {
+    const auto stored = io::read_safetensors(file);
+    std::vector<ir::Tensor> raw;
+    for (const auto& name : options.task->output_names) {
+      auto it = stored.find("output." + name);
+      if (it == stored.end()) break;
+      raw.push_back(it->second.dtype() == ir::DType::F32 ? it->second : it->second.cast(ir::DType::F32));
+    }
+    if (raw.size() != options.task->output_names.size()) continue;  // inputs only
+    std::vector<ir::Tensor> inputs;
+    try {
+      inputs = inputs_from_file(result.plan, file);
+    } catch (const std::exception& e) {
+      say(options.progress, fmt::format("{}: outputs not compared, its inputs do not fit the export ({})",
+                                        file.filename().string(), e.what()));
+      continue;
+    }
+    auto report = compare_with_original([&](const std::vector<ir::Tensor>&) { return raw; }, result.plan, inputs,
+                                        exported, options.output, settings, float16, applied, {});
+    for (auto& o : report.outputs) {
+      o.name += " vs " + file.filename().string();
+      result.report->outputs.push_back(o);
+    }
+    result.validation_reference += "; " + file.filename().string() + " outputs";
+  }
+}
+
+// Reads the written file back and compares it with the original on the plan's inputs.
 void validate_written(const ExportOptions& options, const Target& target, const PreparedModel& p,
                       ExportResult& result) {
   auto start = Clock::now();
-  say(options.progress, fmt::format("validating {} against LibTorch", options.output.string()));
+  // The reference: LibTorch running the trace when the folder has one, else
+  // the builder's graph (rebuilt, before passes and backend) in the interpreter.
+  RawOutputs original;
+  if (!p.source.model_pt.empty()) {
+    const std::vector<std::string> forward_inputs =
+        p.kind == SourceKind::Trace ? p.trace_inputs : frontend::torchscript_input_names(p.source.model_pt);
+    original = torch_outputs(p.source.model_pt, forward_inputs, result.plan);
+    result.validation_reference = "LibTorch running " + p.source.model_pt.filename().string();
+  } else {
+    auto reference = std::make_shared<ir::Graph>(
+        rebuild_native(options.source, p.source, *options.task, result.plan, *p.weights));
+    original = [reference](const std::vector<ir::Tensor>& in) { return runtime::run(*reference, in); };
+    result.validation_reference = "the graph builder's graph in the reference interpreter";
+  }
+  say(options.progress, fmt::format("validating {} against {}", options.output.string(), result.validation_reference));
   ir::Graph exported = target.read(options.output);
   ir::verify(exported);
   ValidationInputs chosen = validation_inputs(options.validation, result.plan, p.source);
@@ -324,8 +410,9 @@ void validate_written(const ExportOptions& options, const Target& target, const 
     else if (int8) settings.float16_tolerance = TaskSpec{}.int8_tolerance;
   }
   bool float16 = int8 || options.target.quantize == "float16" || uses_float16(exported);
-  result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
-                                        options.output, settings, float16, applied, chosen.images);
+  result.report = compare_with_original(original, result.plan, inputs, exported, options.output, settings, float16,
+                                        applied, chosen.images);
+  if (p.kind == SourceKind::Native) compare_with_stored_outputs(options, p, exported, settings, float16, result);
   result.phases.push_back({"validate", seconds_since(start)});
 }
 

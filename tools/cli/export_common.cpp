@@ -15,7 +15,7 @@ namespace exporters::cli {
 
 void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_option("MODEL_DIR", options.model_dir,
-                  "Hugging Face model folder with model.pt and config.json (or a bare .pt)")
+                  "Hugging Face model folder: config.json with model.safetensors and/or model.pt (or a bare .pt)")
       ->required()
       ->check(CLI::ExistingPath);
   cmd->add_option("-o,--output", options.output, "Output path")->required();
@@ -28,6 +28,11 @@ void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
 
 void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_option("--task", options.task, "HF class or task to export (default: config.json's architectures)");
+  cmd->add_option("--source", options.source,
+                  "What the graph is made from: 'native' (the plugin's graph builder on model.safetensors, no "
+                  "LibTorch) or 'trace' (model.pt); default: native when the plugin builds the class and the "
+                  "folder has a checkpoint")
+      ->check(CLI::IsMember({"native", "trace"}));
   cmd->add_option("--shape", options.shapes, "Fix an input's shape, NAME=d0,d1,... (repeatable)")
       ->type_name("NAME=DIMS")
       ->allow_extra_args(false);  // one value per --shape, repeat the flag for more
@@ -99,6 +104,7 @@ struct PluginChoice {
   std::string plugin_name;
   const TaskSpec* task = nullptr;
   std::map<std::string, frontend::OpConverter> quirks;
+  const GraphBuilder* builder = nullptr;  // the plugin's graph builder for the task's class
 };
 
 PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::ModelSource& source,
@@ -149,6 +155,9 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
   if (!choice.task && !requested_task.empty())
     throw CommandError(fmt::format("--task {}: plugin {} serves {}", requested_task, choice.plugin_name,
                                    fmt::join(known, ", ")));
+  if (choice.task)
+    if (auto b = plugin->graph_builders.find(choice.task->hf_class); b != plugin->graph_builders.end())
+      choice.builder = &b->second;
   return choice;
 }
 
@@ -195,6 +204,8 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   PluginChoice plugin = choose_plugin(*registry, source, options.task);
   eo.task = plugin.task;
   eo.quirks = plugin.quirks;
+  eo.source = {options.source, plugin.builder, plugin.plugin_name};
+  const bool native = exporting::choose_source(eo.source, source, eo.task) == exporting::SourceKind::Native;
   eo.target.metadata["co.huggingface.exporters.name"] = source.dir.filename().string();
   if (!source.hf_class.empty()) eo.target.metadata["co.huggingface.exporters.architecture"] = source.hf_class;
   if (plugin.task) eo.target.metadata["co.huggingface.exporters.task"] = plugin.task->task;
@@ -202,9 +213,10 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   eo.target.metadata["co.huggingface.exporters.precision"] = options.quantize;
   if (source.config.contains("transformers_version") && source.config["transformers_version"].is_string())
     eo.target.metadata["transformers_version"] = source.config["transformers_version"].get<std::string>();
-  fmt::print(stderr, "exporters: {} ({}) with {}{}\n", source.model_pt.string(),
+  fmt::print(stderr, "exporters: {} ({}) with {}{}\n",
+             native ? source.checkpoint->string() + " (native, no trace)" : source.model_pt.string(),
              !source.hf_class.empty() ? source.hf_class
-             : plugin.task            ? plugin.task->hf_class + " from the trace"
+             : plugin.task            ? plugin.task->hf_class + (native ? " from --task" : " from the trace")
              : source.model_type.empty() ? "no config.json" : "no architectures in config.json",
              plugin.plugin_name.empty() ? "no plugin (generic TorchScript export)" : "plugin " + plugin.plugin_name,
              plugin.task ? fmt::format(", task {} ({})", plugin.task->task, plugin.task->hf_class)
@@ -212,7 +224,7 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
 
   if (options.validate_only) {
     exporting::ExportResult result = exporting::validate_existing(eo, target);
-    fmt::print("{}", result.report->to_string());
+    fmt::print("validation reference: {}\n{}", result.validation_reference, result.report->to_string());
     return result.report->pass() ? 0 : kExitFailure;
   }
   exporting::ExportResult result = exporting::export_model(eo, target);
@@ -232,7 +244,7 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
     fmt::print("\n");
   }
   if (result.report) {
-    fmt::print("{}", result.report->to_string());
+    fmt::print("validation reference: {}\n{}", result.validation_reference, result.report->to_string());
     if (!result.report->pass()) return kExitFailure;
   }
   return 0;
