@@ -36,24 +36,35 @@ bool uses_float16(const ir::Graph& graph) {
   return false;
 }
 
-// Runs the original trace with LibTorch and the exported graph with the
+// The original's raw outputs (before the task's heads) on the plan's inputs:
+// LibTorch running the trace, the builder's graph in the interpreter, or
+// outputs stored with the inputs.
+using RawOutputs = std::function<std::vector<ir::Tensor>(const std::vector<ir::Tensor>& plan_inputs)>;
+
+RawOutputs torch_outputs(const fs::path& model_pt, const std::vector<std::string>& trace_inputs, const InputPlan& plan) {
+  return [=](const std::vector<ir::Tensor>& inputs) {
+    // LibTorch takes the inputs in forward()'s order.
+    std::vector<ir::Tensor> torch_inputs;
+    for (const auto& name : trace_inputs) {
+      auto it = std::find(plan.names.begin(), plan.names.end(), name);
+      if (it == plan.names.end())
+        throw std::runtime_error(fmt::format("validation: the export has no input '{}' that the original takes", name));
+      const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
+      torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
+    }
+    return frontend::trace_frontend().run_torchscript(model_pt, torch_inputs);
+  };
+}
+
+// Runs the original (see RawOutputs) and the exported graph with the
 // interpreter on the same inputs, and compares output by output.
-validate::ValidationReport compare_with_original(const fs::path& model_pt, const std::vector<std::string>& trace_inputs,
+validate::ValidationReport compare_with_original(const RawOutputs& original,
                                                  const InputPlan& plan, const std::vector<ir::Tensor>& inputs,
                                                  const ir::Graph& exported, const fs::path& exported_file,
                                                  const ValidationSettings& settings, bool float16,
                                                  const TaskContext* task, const AppliedTask* applied,
                                                  const std::map<std::string, PreprocessedBatch>& media) {
-  // LibTorch takes the inputs in forward()'s order.
-  std::vector<ir::Tensor> torch_inputs;
-  for (const auto& name : trace_inputs) {
-    auto it = std::find(plan.names.begin(), plan.names.end(), name);
-    if (it == plan.names.end())
-      throw std::runtime_error(fmt::format("validation: the export has no input '{}' that the original takes", name));
-    const ir::Tensor& t = inputs[static_cast<size_t>(it - plan.names.begin())];
-    torch_inputs.push_back(ir::is_float(t.dtype()) ? t.cast(ir::DType::F32) : t.cast(ir::DType::I64));
-  }
-  std::vector<ir::Tensor> expected = frontend::trace_frontend().run_torchscript(model_pt, torch_inputs);
+  std::vector<ir::Tensor> expected = original(inputs);
   // The task's heads run on LibTorch's raw outputs through the reference
   // interpreter, so the export is still compared with the original model.
   std::vector<std::string> expected_names = exported.output_names();
@@ -208,12 +219,14 @@ namespace {
 // model translated for the plan, with the task's heads applied.
 struct PreparedModel {
   ModelSource source;
-  std::vector<std::string> trace_inputs;
+  std::vector<std::string> trace_inputs;  // forward()'s inputs; the task's for a native graph
   frontend::TorchScriptModel model;
   TargetOptions target_options;
   ModelFolder folder;
   const Preprocessor* preprocessor = nullptr;  // owned by options.plugin
   bool has_task = false;                       // the plugin's task applies (task_context)
+  SourceKind kind = SourceKind::Trace;
+  std::shared_ptr<WeightSource> weights;       // the native source's mapped checkpoint
 };
 
 // Built where it is used: it refers to `options` and `p`.
@@ -221,8 +234,10 @@ TaskContext task_context(const ExportOptions& options, const PreparedModel& p) {
   return TaskContext{*options.task, *options.plugin, p.folder, options.heads, p.preprocessor};
 }
 
+void translate_trace(const ExportOptions& options, PreparedModel& p, ExportResult& result);
+
 PreparedModel prepare(const ExportOptions& options, const Target& target, ExportResult& result) {
-  PreparedModel p{open_model_source(options.model), {}, {}, options.target, {}, nullptr, false};
+  PreparedModel p{open_model_source(options.model), {}, {}, options.target, {}, nullptr, false, SourceKind::Trace, {}};
   if (options.task && options.plugin) {
     p.folder = model_folder(p.source, options.task->hf_class);
     const auto type = preprocessor_type(*options.task, p.source);
@@ -236,6 +251,34 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
   if (std::find(modes.begin(), modes.end(), options.target.quantize) == modes.end())
     throw std::runtime_error(fmt::format("--quantize {}: not supported for {} (choose one of: {})",
                                          options.target.quantize, target.name, fmt::join(modes, ", ")));
+  const TaskSpec* task = options.task ? &*options.task : nullptr;
+  p.kind = result.source = choose_source(options.source, p.source, task);
+  if (p.kind == SourceKind::Native) {
+    say(options.progress, fmt::format("building {} from {} (plugin {}'s graph builder, no trace)",
+                                      options.task->hf_class, p.source.checkpoint->string(), options.source.plugin_name));
+    p.trace_inputs = native_input_names(*options.task);
+    result.plan = plan_inputs(p.trace_inputs, options.shapes, task, p.source);
+    NativeModel native = build_native(options.source, p.source, *options.task, result.plan);
+    p.weights = native.weights;
+    p.model.graph = std::move(native.graph);
+    p.model.load_seconds = native.load_seconds;
+  } else {
+    translate_trace(options, p, result);
+  }
+  ir::Graph& graph = p.model.graph;
+  if (options.task && options.task->outputs.size() == graph.outputs().size()) {
+    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->outputs[i].name);
+  }
+  if (options.task && options.plugin && !options.task->outputs.empty()) {
+    p.has_task = true;
+    result.applied = apply_task(graph, task_context(options, p), target.name, p.target_options);
+  } else if (!options.heads.attention_mask) {
+    throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
+  }
+  return p;
+}
+
+void translate_trace(const ExportOptions& options, PreparedModel& p, ExportResult& result) {
   say(options.progress, fmt::format("loading {}", p.source.model_pt.string()));
   // "load" includes loading the LibTorch module on first use.
   const auto load_start = Clock::now();
@@ -251,17 +294,6 @@ PreparedModel prepare(const ExportOptions& options, const Target& target, Export
   if (options.plugin) fopts.extra_converters = options.plugin->op_converters;
   p.model = archive->translate(fopts);
   p.model.load_seconds = load_seconds;
-  ir::Graph& graph = p.model.graph;
-  if (options.task && options.task->outputs.size() == graph.outputs().size()) {
-    for (size_t i = 0; i < graph.outputs().size(); ++i) graph.set_output_name(i, options.task->outputs[i].name);
-  }
-  if (options.task && options.plugin && !options.task->outputs.empty()) {
-    p.has_task = true;
-    result.applied = apply_task(graph, task_context(options, p), target.name, p.target_options);
-  } else if (!options.heads.attention_mask) {
-    throw std::runtime_error("--no-attention-mask: needs a plugin task that allows it");
-  }
-  return p;
 }
 
 // What validation runs on: --inputs; else, for a model whose preprocessor
@@ -358,11 +390,67 @@ ValidationInputs validation_inputs(const ValidationSettings& settings, const Inp
   return v;
 }
 
-// Reads the written file back and compares it with LibTorch on the plan's inputs.
+// Native exports are also held to outputs stored beside their inputs: the
+// --inputs file's `output.<name>` tensors and the folder's
+// reference.safetensors (when its inputs fit the plan); each comparison is
+// added to the report as "<output> vs <file>".
+void compare_with_stored_outputs(const ExportOptions& options, const PreparedModel& p, const ir::Graph& exported,
+                                 const fs::path& file_written, const TaskContext* task, ValidationSettings settings,
+                                 bool float16, ExportResult& result) {
+  const AppliedTask* applied = result.applied ? &*result.applied : nullptr;
+  if (!options.task || (applied && applied->ones_input)) return;  // stored outputs used the real inputs
+  settings.dump_dir.reset();
+  std::vector<fs::path> files;
+  if (options.validation.inputs) files.push_back(*options.validation.inputs);
+  std::error_code ec;
+  if (p.source.reference && !(options.validation.inputs && fs::equivalent(*options.validation.inputs, *p.source.reference, ec)))
+    files.push_back(*p.source.reference);
+  for (const auto& file : files) {
+    const auto stored = io::read_safetensors(file);
+    std::vector<ir::Tensor> raw;
+    for (const auto& output : options.task->outputs) {
+      auto it = stored.find("output." + output.name);
+      if (it == stored.end()) break;
+      raw.push_back(it->second.dtype() == ir::DType::F32 ? it->second : it->second.cast(ir::DType::F32));
+    }
+    if (raw.size() != options.task->outputs.size()) continue;  // inputs only
+    std::vector<ir::Tensor> inputs;
+    try {
+      inputs = inputs_from_file(result.plan, file);
+    } catch (const std::exception& e) {
+      say(options.progress, fmt::format("{}: outputs not compared, its inputs do not fit the export ({})",
+                                        file.filename().string(), e.what()));
+      continue;
+    }
+    auto report = compare_with_original([&](const std::vector<ir::Tensor>&) { return raw; }, result.plan, inputs,
+                                        exported, file_written, settings, float16, task, applied, {});
+    for (auto& o : report.outputs) {
+      o.name += " vs " + file.filename().string();
+      result.report->outputs.push_back(o);
+    }
+    result.validation_reference += "; " + file.filename().string() + " outputs";
+  }
+}
+
+// Reads the written file back and compares it with the original on the plan's inputs.
 void validate_written(const ExportOptions& options, const Target& target, const PreparedModel& p,
                       const fs::path& file, ExportResult& result) {
   auto start = Clock::now();
-  say(options.progress, fmt::format("validating {} against LibTorch", options.output.string()));
+  // The reference: LibTorch running the trace when the folder has one, else
+  // the builder's graph (rebuilt, before passes and backend) in the interpreter.
+  RawOutputs original;
+  if (!p.source.model_pt.empty()) {
+    const std::vector<std::string> forward_inputs =
+        p.kind == SourceKind::Trace ? p.trace_inputs : frontend::torchscript_input_names(p.source.model_pt);
+    original = torch_outputs(p.source.model_pt, forward_inputs, result.plan);
+    result.validation_reference = "LibTorch running " + p.source.model_pt.filename().string();
+  } else {
+    auto reference = std::make_shared<ir::Graph>(
+        rebuild_native(options.source, p.source, *options.task, result.plan, *p.weights));
+    original = [reference](const std::vector<ir::Tensor>& in) { return runtime::run(*reference, in); };
+    result.validation_reference = "the graph builder's graph in the reference interpreter";
+  }
+  say(options.progress, fmt::format("validating {} against {}", options.output.string(), result.validation_reference));
   ir::Graph exported = target.read(file);
   ir::verify(exported);
   ValidationInputs chosen = validation_inputs(options.validation, result.plan, p);
@@ -392,8 +480,10 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   bool float16 = int8 || options.target.quantize == "float16" || uses_float16(exported);
   std::optional<TaskContext> task;
   if (p.has_task) task.emplace(task_context(options, p));
-  result.report = compare_with_original(p.source.model_pt, p.trace_inputs, result.plan, inputs, exported,
-                                        file, settings, float16, task ? &*task : nullptr, applied, chosen.media);
+  result.report = compare_with_original(original, result.plan, inputs, exported, file, settings, float16,
+                                        task ? &*task : nullptr, applied, chosen.media);
+  if (p.kind == SourceKind::Native)
+    compare_with_stored_outputs(options, p, exported, file, task ? &*task : nullptr, settings, float16, result);
   result.phases.push_back({"validate", seconds_since(start)});
 }
 

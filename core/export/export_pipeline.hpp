@@ -13,6 +13,7 @@
 #include "core/export/heads.hpp"
 #include "core/export/input_plan.hpp"
 #include "core/export/model_source.hpp"
+#include "core/export/native_source.hpp"
 #include "core/export/target.hpp"
 #include "core/validate/compare.hpp"
 #include "exporters/frontend/converter.hpp"
@@ -55,6 +56,7 @@ struct ExportOptions {
   ValidationSettings validation;
   std::optional<TaskSpec> task;   // the plugin's task, resolved against the model (resolve_task)
   HeadOptions heads;              // applied when `task` declares outputs
+  SourceRequest source;           // --source and the plugin's graph builder
   Progress progress;
 };
 
@@ -65,6 +67,8 @@ struct ExportResult {
   std::map<std::string, size_t> op_histogram;
   std::optional<validate::ValidationReport> report;
   std::string validation_inputs;       // what validation ran on, for the log
+  SourceKind source = SourceKind::Trace;  // what the graph was made from
+  std::string validation_reference;    // what the written file was compared with
   std::optional<AppliedTask> applied;  // heads and input changes made for the task
   // Where the export is: the output, its invalid_output_path() when
   // validation failed, or empty when a failed export was removed.

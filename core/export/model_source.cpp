@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "core/io/checkpoint.hpp"
 #include "core/io/json_config.hpp"
 
 namespace fs = std::filesystem;
@@ -15,11 +16,23 @@ ModelSource open_model_source(const fs::path& path) {
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     source.dir = path;
-    source.model_pt = path / "model.pt";
-    if (!fs::is_regular_file(source.model_pt, ec))
-      throw std::runtime_error(fmt::format("{}: no model.pt in this directory (trace the model with "
-                                           "torch.jit.trace(..., torchscript=True) and save it there)",
+    if (fs::is_regular_file(path / "model.pt", ec)) source.model_pt = path / "model.pt";
+    source.checkpoint = io::find_safetensors_checkpoint(path);
+    if (source.model_pt.empty() && !source.checkpoint) {
+      if (fs::is_regular_file(path / "pytorch_model.bin", ec)) {
+        std::string cls;
+        if (fs::is_regular_file(path / "config.json", ec)) {
+          auto config = io::read_json_object_file(path / "config.json");
+          if (config.contains("architectures") && config["architectures"].is_array() &&
+              !config["architectures"].empty() && config["architectures"][0].is_string())
+            cls = config["architectures"][0].get<std::string>();
+        }
+        throw std::runtime_error(io::pytorch_bin_message(path, cls));
+      }
+      throw std::runtime_error(fmt::format("{}: no model.safetensors or model.pt in this directory (a Hugging Face "
+                                           "checkpoint, or a trace made with torch.jit.trace(..., torchscript=True))",
                                            path.string()));
+    }
   } else if (fs::is_regular_file(path, ec)) {
     source.dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
     source.model_pt = path;

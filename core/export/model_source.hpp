@@ -1,5 +1,6 @@
-// A model to export: a Hugging Face directory (model.pt + config.json and
-// optional preprocessor / tokenizer files) or a bare TorchScript file.
+// A model to export: a Hugging Face directory (config.json with model.pt,
+// a safetensors checkpoint or both, and optional preprocessor / tokenizer
+// files) or a bare TorchScript file.
 #pragma once
 
 #include <filesystem>
@@ -11,8 +12,9 @@
 namespace exporters::exporting {
 
 struct ModelSource {
-  std::filesystem::path dir;            // the directory holding model.pt
-  std::filesystem::path model_pt;
+  std::filesystem::path dir;            // the model directory
+  std::filesystem::path model_pt;       // the trace; empty when the folder has none
+  std::optional<std::filesystem::path> checkpoint;  // model.safetensors or model.safetensors.index.json
   nlohmann::json config;                // config.json, or an empty object
   nlohmann::json preprocessor;          // preprocessor_config.json, or an empty object
   std::string model_type;               // config's model_type, "" when unknown
@@ -21,7 +23,9 @@ struct ModelSource {
 };
 
 // Throws std::runtime_error naming the path when it is neither a directory
-// with model.pt nor a .pt file, or when a JSON file there is malformed.
+// with model.pt or a safetensors checkpoint nor a .pt file (a folder with
+// pytorch_model.bin only: how to convert it), or when a JSON file there is
+// malformed.
 ModelSource open_model_source(const std::filesystem::path& path);
 
 }  // namespace exporters::exporting

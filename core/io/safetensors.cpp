@@ -83,6 +83,7 @@ struct Entry {
   ir::Shape shape;
   uint64_t begin = 0;
   uint64_t end = 0;
+  bool bfloat16 = false;  // stored as BF16, read as F32
 };
 
 std::string json_kind(const json& j) { return j.type_name(); }
@@ -94,7 +95,7 @@ uint64_t read_u64_le(const uint8_t* p) {
 }
 
 Entry parse_entry(const fs::path& path, const std::string& name, const json& j,
-                  uint64_t data_size) {
+                  uint64_t data_size, bool bfloat16_as_f32) {
   if (!j.is_object())
     fail(path, fmt::format("header entry '{}' is a {}, expected an object with dtype, shape "
                            "and data_offsets", name, json_kind(j)));
@@ -108,6 +109,10 @@ Entry parse_entry(const fs::path& path, const std::string& name, const json& j,
                            json_kind(*dt)));
   const auto& dtype_str = dt->get_ref<const std::string&>();
   auto dtype = dtype_from_safetensors_name(dtype_str);
+  if (!dtype && bfloat16_as_f32 && dtype_str == "BF16") {
+    dtype = ir::DType::F16;  // same element size; converted when the tensor is made
+    e.bfloat16 = true;
+  }
   if (!dtype)
     fail(path, fmt::format("tensor '{}' has dtype '{}', which is not supported (supported: {})",
                            name, dtype_str, kSupportedDtypes));
@@ -194,7 +199,9 @@ std::optional<ir::DType> dtype_from_safetensors_name(std::string_view name) {
   return std::nullopt;
 }
 
-SafetensorsFile read_safetensors_file(const fs::path& path) {
+SafetensorsFile read_safetensors_file(const fs::path& path) { return read_safetensors_file(path, false); }
+
+SafetensorsFile read_safetensors_file(const fs::path& path, bool bfloat16_as_f32) {
   auto file = std::make_shared<MappedFile>(path);
   const uint8_t* base = file->data();
   const uint64_t size = file->size();
@@ -226,7 +233,7 @@ SafetensorsFile read_safetensors_file(const fs::path& path) {
       out.metadata = parse_metadata(path, value);
       continue;
     }
-    entries.push_back(parse_entry(path, name, value, data_size));
+    entries.push_back(parse_entry(path, name, value, data_size, bfloat16_as_f32));
   }
 
   // Non-empty tensors must not share bytes.
@@ -246,6 +253,18 @@ SafetensorsFile read_safetensors_file(const fs::path& path) {
   std::shared_ptr<const void> keepalive = file;
   for (const auto& e : entries) {
     const uint8_t* p = base + data_start + e.begin;
+    if (e.bfloat16) {
+      // bfloat16 is the high half of a float32.
+      ir::Tensor t = ir::Tensor::zeros(ir::DType::F32, e.shape);
+      uint32_t* dst = t.mutable_as<uint32_t>();
+      for (int64_t i = 0; i < t.numel(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * i, 2);
+        dst[i] = static_cast<uint32_t>(h) << 16;
+      }
+      out.tensors.emplace(e.name, std::move(t));
+      continue;
+    }
     // Borrow in place unless the writer left the data misaligned for its type.
     if (reinterpret_cast<uintptr_t>(p) % ir::dtype_size(e.dtype) == 0)
       out.tensors.emplace(e.name, ir::Tensor::borrow(e.dtype, e.shape, p, keepalive));

@@ -25,6 +25,10 @@ struct SafetensorsFile {
   std::map<std::string, std::string> metadata;
 };
 SafetensorsFile read_safetensors_file(const std::filesystem::path& path);
+// Checkpoints may store bfloat16, which the IR has no type for: with
+// `bfloat16_as_f32` BF16 tensors are read as owned float32 copies (exact);
+// without it they are an error like any other unsupported dtype.
+SafetensorsFile read_safetensors_file(const std::filesystem::path& path, bool bfloat16_as_f32);
 
 // Writes atomically (temporary sibling, then rename). dtypes F32 F16 I32 I64
 // BOOL I8 U8; tensors stored in sorted name order, header padded to 8 bytes.

@@ -1,5 +1,6 @@
 #include <exporters/plugin.hpp>
 
+#include "bert_builder.hpp"
 #include "family.hpp"
 
 // BERT (model_type "bert"). Float16 tolerance 1e-2 of each output's max
@@ -9,6 +10,7 @@ namespace {
 void register_bert(exporters::PluginRegistrar* r) {
   exporters::plugins::TextFamily f{"Bert", "BERT", true, true, 128, 1e-2};
   exporters::plugins::add_encoder_tasks(r, f, true);
+  exporters::plugins::bert::add_bert_builders(r);  // export from config.json + model.safetensors
 }
 }  // namespace
 

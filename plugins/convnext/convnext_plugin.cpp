@@ -1,5 +1,6 @@
 #include <exporters/plugin.hpp>
 
+#include "convnext_builder.hpp"
 #include "family.hpp"
 
 // ConvNeXT (model_type "convnext"). Float16 tolerance 1e-2: depthwise
@@ -12,6 +13,7 @@ void register_convnext(exporters::PluginRegistrar* r) {
                    {out("last_hidden_state", "Feature map of the last stage [batch, channels, h, w]"),
                     pooler_output()},
                    1e-2);
+  exporters::plugins::convnext::add_convnext_builders(r);  // export from config.json + model.safetensors
 }
 }  // namespace
 

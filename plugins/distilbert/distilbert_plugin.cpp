@@ -1,5 +1,6 @@
 #include <exporters/plugin.hpp>
 
+#include "distilbert_builder.hpp"
 #include "family.hpp"
 
 // DistilBERT (model_type "distilbert"): no token_type_ids, no pooler, no
@@ -9,6 +10,7 @@ namespace {
 void register_distilbert(exporters::PluginRegistrar* r) {
   exporters::plugins::TextFamily f{"DistilBert", "DistilBERT", false, false, 128, 1e-2};
   exporters::plugins::add_encoder_tasks(r, f, false);
+  exporters::plugins::distilbert::add_distilbert_builders(r);  // export from config.json + model.safetensors
 }
 }  // namespace
 

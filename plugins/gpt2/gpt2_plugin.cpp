@@ -1,6 +1,7 @@
 #include <exporters/plugin.hpp>
 
 #include "family.hpp"
+#include "gpt2_builder.hpp"
 
 // GPT-2 and DistilGPT2 (both model_type "gpt2"). Inputs input_ids and
 // attention_mask (no token_type_ids), default length 64. The causal LM keeps
@@ -26,6 +27,7 @@ void register_gpt2(exporters::PluginRegistrar* r) {
   add("GPT2ForTokenClassification", "token-classification", "GPT-2 for token classification",
       {out("logits", "Probability of each class for each token (softmax over the classes)",
            kTokenClassifier)});
+  exporters::plugins::gpt2::add_gpt2_builders(r);  // export from config.json + model.safetensors
 }
 }  // namespace
 

@@ -1,5 +1,6 @@
 #include <exporters/plugin.hpp>
 
+#include "vit_builder.hpp"
 #include "family.hpp"
 
 // ViT (model_type "vit"). Float16 tolerance 1e-2: pre-LN transformer over
@@ -8,6 +9,7 @@ namespace {
 using namespace exporters::plugins;
 void register_vit(exporters::PluginRegistrar* r) {
   add_vision_tasks(r, "ViT", "ViT", {last_hidden_state(), pooler_output()}, 1e-2);
+  exporters::plugins::vit::add_vit_builders(r);  // export from config.json + model.safetensors
 }
 }  // namespace
 

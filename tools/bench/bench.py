@@ -5,7 +5,7 @@ load and forward of the same .pt for reference.
 
   meson compile -C build bench      # builds build/tools/bench/torch_load
   /usr/bin/python3 tools/bench/bench.py [--exporters build/tools/exporters]
-        [--models bert,vit,gpt2] [--runs 3] [--layers-scan] [--work build/bench]
+        [--models bert,vit,gpt2] [--runs 3] [--layers-scan] [--native] [--work build/bench]
 
 Prints one row per (model, export) with medians over --runs: wall time,
 peak resident memory, output size, op count, the phase breakdown that
@@ -38,6 +38,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 GENERATOR = os.path.join(ROOT, "tools", "model_generator", "make_model.py")
+# A checkpoint with transformers' tensor names (config.json + model.safetensors, no model.pt).
+CHECKPOINT_GENERATOR = os.path.join(ROOT, "tests", "builders", "bert_reference.py")
 
 MODELS = {
     # name: generator arguments (BERT-base, ViT-base/16 at 224, GPT-2 small)
@@ -242,6 +244,52 @@ def bench_startup(exe, baseline, model_dir, runs, work):
         print(line + "  " + note)
 
 
+def read_once(path):
+    """Whole-process wall time of reading the file once (`cat FILE > /dev/null`)."""
+    start = time.perf_counter()
+    with open(os.devnull, "wb") as null:
+        subprocess.run(["cat", path], stdout=null, check=True)
+    return time.perf_counter() - start
+
+
+def bench_native(exe, work, runs, validate_modes):
+    """BERT-base exported from its checkpoint (the bert plugin's graph builder,
+    no trace, no LibTorch call) next to the trace rows above. Ratio: export
+    wall / `cat model.safetensors > /dev/null` in the same run."""
+    model_dir = os.path.join(work, "bert-checkpoint")
+    if not os.path.exists(os.path.join(model_dir, "model.safetensors")):
+        print("generating bert-checkpoint ...", file=sys.stderr)
+        subprocess.run([sys.executable, CHECKPOINT_GENERATOR, "make", model_dir, "BertForSequenceClassification",
+                        "--layers", "12", "--hidden", "768", "--heads", "12", "--intermediate", "3072",
+                        "--vocab", "30522", "--max-positions", "512", "--seq", "128"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ckpt = os.path.join(model_dir, "model.safetensors")
+    cat_s = statistics.median(read_once(ckpt) for _ in range(runs))
+    print(f"\n## bert native (checkpoint, no trace): model.safetensors {os.path.getsize(ckpt) / 2**20:.0f} MiB; "
+          f"cat > /dev/null {cat_s:.3f} s")
+    print(f"{'export':<16} {'validate':<8} {'wall s':>7} {'x cat':>7} {'peak MiB':>9} {'out MiB':>8} {'ops':>5} "
+          f"{'ln/gelu/sm':>10}  phases (s)")
+    for label, args, ext in [e for e in EXPORTS if e[0] == "coreml float16"]:
+        for validate in validate_modes:
+            out = os.path.join(work, f"bert-native-{label.replace(' ', '-')}{ext}")
+            argv = [exe] + args[:1] + [model_dir, "-o", out, "--overwrite", "--profile",
+                                       "--sequence-length", "128"] + args[1:]
+            if not validate:
+                argv.append("--no-validate")
+            samples = [run_with_rusage(argv) for _ in range(runs)]
+            if any(s[0] != 0 for s in samples):
+                print(f"{label:<16} {str(validate):<8} failed: {samples[-1][3].strip().splitlines()[-1]}")
+                continue
+            wall = statistics.median(s[1] for s in samples)
+            rss = statistics.median(s[2] for s in samples)
+            phases, ops, fused = parse_profile(samples[len(samples) // 2][3])
+            phase_text = " ".join(f"{k}={v:.2f}" for k, v in phases.items())
+            print(f"{label + ' native':<16} {str(validate):<8} {wall:7.2f} {wall / cat_s:7.1f} {rss:9.0f} "
+                  f"{size_of(out) / 2**20:8.1f} {ops:5d} {fused:>10}  {phase_text}")
+            if os.path.isdir(out):
+                shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--exporters", default=os.path.join(ROOT, "build", "tools", "exporters"))
@@ -254,6 +302,8 @@ def main():
     ap.add_argument("--baseline", default=None,
                     help="another exporters binary to run the start-up rows with, for before/after ratios")
     ap.add_argument("--startup-only", action="store_true", help="only the start-up rows (needs bert in --models)")
+    ap.add_argument("--native", action="store_true",
+                    help="with bert: also export BERT-base from a checkpoint (graph builder, no trace), Core ML float16")
     ap.add_argument("--layers-scan", action="store_true",
                     help="also export BERT with 2, 6 and 12 layers to show how phases scale")
     a = ap.parse_args()
@@ -270,6 +320,8 @@ def main():
             bench_startup(a.exporters, a.baseline, model_dir, a.runs, a.work)
         if not a.startup_only:
             bench_model(a.exporters, loader, name, model_dir, a.runs, modes, a.work)
+        if name == "bert" and a.native and not a.startup_only:
+            bench_native(a.exporters, a.work, a.runs, modes)
     if a.layers_scan:
         for layers in (2, 6, 12):
             model_dir = generate("bert", MODELS["bert"], a.work, layers)

@@ -16,8 +16,8 @@ namespace exporters::cli {
 
 void add_common_export_options(CLI::App* cmd, ExportCommandOptions& options) {
   cmd->add_option("MODEL", options.model_dir,
-                  "Hugging Face model folder (config.json with model.pt), a bare .pt, or a Hub id (org/name) "
-                  "in the local Hugging Face cache")
+                  "Hugging Face model folder (config.json with model.safetensors and/or model.pt), a bare .pt, or "
+                  "a Hub id (org/name) in the local Hugging Face cache")
       ->required();
   cmd->add_option("-o,--output", options.output, "Output path")->required();
   add_task_options(cmd, options);
@@ -34,6 +34,11 @@ void add_task_options(CLI::App* cmd, ExportCommandOptions& options) {
                   "MODEL is a Hub id: the branch, tag or commit to use from the local Hugging Face cache "
                   "(default main)");
   cmd->add_option("--task", options.task, "HF class or task to export (default: config.json's architectures)");
+  cmd->add_option("--source", options.source,
+                  "What the graph is made from: 'native' (the plugin's graph builder on model.safetensors, no "
+                  "LibTorch) or 'trace' (model.pt); default: native when the plugin builds the class and the "
+                  "folder has a checkpoint")
+      ->check(CLI::IsMember({"native", "trace"}));
   cmd->add_option("--shape", options.shapes, "Fix an input's shape, NAME=d0,d1,... (repeatable)")
       ->type_name("NAME=DIMS")
       ->allow_extra_args(false);  // one value per --shape, repeat the flag for more
@@ -91,6 +96,7 @@ namespace {
 // name, which matches no HF task, rather than a submodule's. "" when the
 // pickle does not say.
 std::string traced_hf_class(const std::filesystem::path& model_pt) {
+  if (model_pt.empty()) return {};  // a checkpoint folder without a trace
   auto cls = frontend::traced_root_class(model_pt);
   return cls ? cls->name : std::string();
 }
@@ -103,6 +109,7 @@ struct PluginChoice {
   registry::PluginHandle plugin;
   std::string plugin_name;
   std::optional<TaskSpec> task;
+  const GraphBuilder* builder = nullptr;  // the plugin's graph builder for the task's class
 };
 
 PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::ModelSource& source,
@@ -167,6 +174,8 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
                        : fmt::format("plugin{} {} register{} one", others.size() > 1 ? "s" : "",
                                      fmt::join(others, ", "), others.size() > 1 ? "" : "s")));
   }
+  if (auto b = choice.plugin->graph_builders.find(choice.task->hf_class); b != choice.plugin->graph_builders.end())
+    choice.builder = &b->second;
   return choice;
 }
 
@@ -225,6 +234,9 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   }
   eo.plugin = plugin.plugin;
   eo.task = plugin.task;
+  eo.source = {options.source, plugin.builder, plugin.plugin_name};
+  const bool native =
+      exporting::choose_source(eo.source, source, eo.task ? &*eo.task : nullptr) == exporting::SourceKind::Native;
   eo.target.metadata["co.huggingface.exporters.name"] = source.dir.filename().string();
   if (!source.hf_class.empty()) eo.target.metadata["co.huggingface.exporters.architecture"] = source.hf_class;
   if (plugin.task) eo.target.metadata["co.huggingface.exporters.task"] = plugin.task->task;
@@ -232,9 +244,10 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
   eo.target.metadata["co.huggingface.exporters.precision"] = options.quantize;
   if (source.config.contains("transformers_version") && source.config["transformers_version"].is_string())
     eo.target.metadata["transformers_version"] = source.config["transformers_version"].get<std::string>();
-  fmt::print(stderr, "exporters: {} ({}) with {}{}\n", source.model_pt.string(),
+  fmt::print(stderr, "exporters: {} ({}) with {}{}\n",
+             native ? source.checkpoint->string() + " (native, no trace)" : source.model_pt.string(),
              !source.hf_class.empty() ? source.hf_class
-             : plugin.task            ? plugin.task->hf_class + " from the trace"
+             : plugin.task            ? plugin.task->hf_class + (native ? " from --task" : " from the trace")
              : source.model_type.empty() ? "no config.json" : "no architectures in config.json",
              plugin.plugin_name.empty() ? "no plugin (generic TorchScript export)" : "plugin " + plugin.plugin_name,
              plugin.task ? fmt::format(", task {} ({})", plugin.task->task, plugin.task->hf_class)
@@ -242,7 +255,7 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
 
   if (options.validate_only) {
     exporting::ExportResult result = exporting::validate_existing(eo, target);
-    fmt::print("{}", result.report->to_string());
+    fmt::print("validation reference: {}\n{}", result.validation_reference, result.report->to_string());
     return result.report->pass() ? 0 : kExitFailure;
   }
   exporting::ExportResult result = exporting::export_model(eo, target);
@@ -263,7 +276,7 @@ int run_export_command(const ExportCommandOptions& options, const GlobalOptions&
     fmt::print("\n");
   }
   if (result.report) {
-    fmt::print("{}", result.report->to_string());
+    fmt::print("validation reference: {}\n{}", result.validation_reference, result.report->to_string());
     if (!result.report->pass()) {
       // Never under the output's name: kept beside it, or removed.
       std::fflush(stdout);  // the report first, then the one error line

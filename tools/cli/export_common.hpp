@@ -38,6 +38,7 @@ struct ExportCommandOptions {
   std::string image_input = "image";  // --image-input image|tensor (Core ML)
   bool fold_normalization = false;  // --fold-normalization (image tensors take pixels 0..255)
   std::string runtime = "interpreter";  // --runtime interpreter|litert (validation of .tflite files)
+  std::string source;                   // --source native|trace ("" = native when the plugin can build the class)
   bool validate_only = false;       // `exporters validate`: `output` exists, compare it only
 };
 
