@@ -60,8 +60,10 @@ class Sandbox {
 
   Run run(const std::string& args) const {
     const std::string command =
-        fmt::format("env -u EXPORTERS_PLUGIN_PATH HOME='{}' LD_LIBRARY_PATH='{}' '{}' {} 2>&1",
-                    (root_ / "home").string(), SDK_LIB_DIR, exe().string(), args);
+        // The copy finds neither the build tree's LibTorch module nor an
+        // installed one: name the build's.
+        fmt::format("env -u EXPORTERS_PLUGIN_PATH HOME='{}' LD_LIBRARY_PATH='{}' EXPORTERS_TORCH_MODULE='{}' '{}' {} 2>&1",
+                    (root_ / "home").string(), SDK_LIB_DIR, TORCH_MODULE, exe().string(), args);
     return exporters::testing::run_command(command);
   }
 

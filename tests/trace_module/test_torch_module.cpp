@@ -90,8 +90,10 @@ TEST_CASE("an export from a trace loads the module and LibTorch; --version, --he
   CHECK_MESSAGE(loaded_like(exported, "libtorch_cpu"), listing(exported));
   CHECK_MESSAGE(loaded_like(exported, "libc10"), listing(exported));
 
+  const fs::path plugin = fs::path(EXPORTERS_BUILD_ROOT_DIR) / "plugins" / "bert" / "libbert.so";
+  const std::string manifest = "plugins manifest '" + plugin.string() + "' -o '" + (dir / "bert.json").string() + "'";
   for (const std::string args : {std::string("--version"), std::string("--help"), std::string("plugins list"),
-                                 std::string("plugins verify"), "inspect '" + out.string() + "'"}) {
+                                 std::string("plugins verify"), manifest, "inspect '" + out.string() + "'"}) {
     CAPTURE(args);
     Run r = run(args);
     CHECK_MESSAGE(r.exit_code == 0, r.output);
