@@ -568,7 +568,9 @@ void layer_norm(W& w, const Node& n) {
     if (axes[i] != static_cast<int64_t>(s.size() - axes.size() + i)) w.fail(n, "only trailing axes can be normalised");
   auto* p = w.add_layer("layernorm", {w.in(n, 0)}, w.out(n))->mutable_layernormalization();
   for (auto d : norm) p->add_normalizedshape(d);
-  p->set_eps(static_cast<float>(norm_epsilon(w, n)));
+  // A float field, not an fp16 blob: kept as it is (raising it moved
+  // MobileViT's fp16 export past its tolerance).
+  p->set_eps(static_cast<float>(n.attrs.f("epsilon")));
   const int64_t count = ir::shape_numel(norm);
   w.set_weights(p->mutable_gamma(), g ? W::floats(*g) : std::vector<float>(count, 1.0f));
   w.set_weights(p->mutable_beta(), b ? W::floats(*b) : std::vector<float>(count, 0.0f));
