@@ -186,9 +186,10 @@ def main():
     own_seeds(a.out)
     fixture_seeds(a.out, a.shared)
     if a.plugins and os.path.isdir(a.plugins):
-        for f in sorted(os.listdir(a.plugins)):
-            if f.endswith(".json"):
-                put(a.out, "fuzz_plugin_manifest", f, read(os.path.join(a.plugins, f)))
+        for root, _, files in os.walk(a.plugins):  # <plugins>/<name>/<name>.json
+            for f in sorted(files):
+                if f.endswith(".json"):
+                    put(a.out, "fuzz_plugin_manifest", f, read(os.path.join(root, f)))
     if a.exporters and os.access(a.exporters, os.X_OK):
         export_seeds(a.out, a.shared, a.exporters)
     for h in sorted(os.listdir(a.out)):

@@ -40,7 +40,7 @@ python3 "$src/fuzz/make_seeds.py" "${seed_args[@]}" >/dev/null
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 failed=()
-printf '%-22s %10s %8s %8s  %s\n' harness execs seconds corpus result
+printf '%-22s %10s %8s %8s %8s  %s\n' harness execs seconds cpu_s corpus result
 for h in "${harnesses[@]}"; do
   corpus=$build/fuzz/corpus/$h
   artifacts=$build/fuzz/artifacts/$h/
@@ -49,10 +49,12 @@ for h in "${harnesses[@]}"; do
   dirs=("$corpus" "$seeds/$h")
   [ -d "$src/fuzz/regressions/$h" ] && dirs+=("$src/fuzz/regressions/$h")
   set +e
-  "$build/fuzz/$h" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
-    -max_len=262144 -print_final_stats=1 -artifact_prefix="$artifacts" "${dirs[@]}" >"$log" 2>&1
+  TIMEFORMAT='%U %S'
+  { time "$build/fuzz/$h" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -malloc_limit_mb=2048 \
+      -max_len=262144 -print_final_stats=1 -artifact_prefix="$artifacts" "${dirs[@]}" >"$log" 2>&1; } 2>"$log.cpu"
   rc=$?
   set -e
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$log.cpu")
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
   result=ok
@@ -60,7 +62,7 @@ for h in "${harnesses[@]}"; do
     result="FAILED (exit $rc): $(grep -m1 -E 'ERROR: |runtime error|SUMMARY' "$log" || true) input: $(ls -t "$artifacts" | head -1)"
     failed+=("$h")
   fi
-  printf '%-22s %10s %8s %8s  %s\n' "$h" "${execs:-?}" "${secs:-$seconds}" "$(ls "$corpus" | wc -l)" "$result"
+  printf '%-22s %10s %8s %8s %8s  %s\n' "$h" "${execs:-?}" "${secs:-$seconds}" "${cpu:-?}" "$(ls "$corpus" | wc -l)" "$result"
 done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: ${#failed[@]} harness(es) failed: ${failed[*]} (logs in $build/fuzz/logs/)"

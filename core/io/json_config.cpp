@@ -54,6 +54,15 @@ double as_number(const json& v, const JsonLocation& loc) {
 
 }  // namespace
 
+json parse_json(std::string_view text) {
+  const json::parser_callback_t limit_depth = [](int depth, json::parse_event_t event, json&) {
+    if (depth >= kMaxJsonDepth && (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start))
+      throw json::out_of_range::create(410, fmt::format("nesting deeper than {} levels", kMaxJsonDepth), nullptr);
+    return true;
+  };
+  return json::parse(text.begin(), text.end(), limit_depth);
+}
+
 json read_json_file(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) fail(path, "file not found");
@@ -64,7 +73,7 @@ json read_json_file(const fs::path& path) {
   text << in.rdbuf();
   if (in.bad()) fail(path, "read error");
   try {
-    return json::parse(text.str());
+    return parse_json(text.str());
   } catch (const json::exception& e) {
     fail(path, fmt::format("not valid JSON: {}", e.what()));
   }

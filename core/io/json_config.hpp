@@ -7,11 +7,20 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 namespace exporters::io {
+
+// JSON documents the project reads are a few levels deep; deeper nesting is
+// refused while parsing because nlohmann's dump() and comparisons recurse
+// once per level (a 200000-deep array exhausts the stack).
+constexpr int kMaxJsonDepth = 256;
+// json::parse with that limit; throws nlohmann::json::exception (parse_error,
+// or out_of_range for the depth and for numbers out of range).
+nlohmann::json parse_json(std::string_view text);
 
 // Parses a whole file. Throws std::runtime_error naming the file when it is
 // missing, unreadable or not valid JSON (with the parser's position).

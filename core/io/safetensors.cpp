@@ -1,4 +1,5 @@
 #include "safetensors.hpp"
+#include "json_config.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -216,7 +217,7 @@ SafetensorsFile read_safetensors_file(const fs::path& path, bool bfloat16_as_f32
 
   json header;
   try {
-    header = json::parse(base + 8, base + 8 + header_len);
+    header = parse_json(std::string_view(reinterpret_cast<const char*>(base + 8), header_len));
   } catch (const json::exception& e) {
     fail(path, fmt::format("the header is not valid JSON: {}", e.what()));
   }

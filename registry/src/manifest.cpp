@@ -13,6 +13,10 @@ namespace {
 
 using nlohmann::json;
 
+// A manifest is two levels deep; deeper nesting is refused while parsing
+// (nlohmann's dump and comparisons recurse once per level).
+constexpr int kMaxDepth = 64;
+
 const json& require(const json& doc, const char* key, json::value_t type, const char* type_name) {
   auto it = doc.find(key);
   if (it == doc.end()) throw ManifestError(fmt::format("manifest has no \"{}\" field", key));
@@ -33,7 +37,11 @@ std::string require_string(const json& doc, const char* key) {
 PluginManifest parse_manifest(const std::string& text, const std::filesystem::path& manifest_path) {
   json doc;
   try {
-    doc = json::parse(text);
+    doc = json::parse(text, [](int depth, json::parse_event_t event, json&) {
+      if (depth >= kMaxDepth && (event == json::parse_event_t::object_start || event == json::parse_event_t::array_start))
+        throw json::out_of_range::create(410, fmt::format("nesting deeper than {} levels", kMaxDepth), nullptr);
+      return true;
+    });
   } catch (const json::exception& e) {
     // parse_error, or out_of_range for a number such as 1e400; nlohmann's
     // message starts with "[json.exception.parse_error.101] parse error at ..."

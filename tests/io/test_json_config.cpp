@@ -103,3 +103,12 @@ TEST_CASE("typed getters return values and name the key path on a wrong type") {
   msg = error_of([&] { io::json_string(inputs, "name", loc.at("inputs")); });
   CHECK(msg.find("'inputs' must be an object, got array") != std::string::npos);
 }
+
+TEST_CASE("parse_json refuses nesting deeper than kMaxJsonDepth and accepts it up to there") {
+  const auto nested = [](int levels) { return std::string(levels, '[') + std::string(levels, ']'); };
+  CHECK_NOTHROW(io::parse_json(nested(io::kMaxJsonDepth)));
+  CHECK_THROWS_WITH_AS(io::parse_json(nested(io::kMaxJsonDepth + 1)), doctest::Contains("nesting deeper than 256 levels"),
+                       nlohmann::json::exception);
+  CHECK_THROWS_AS(io::parse_json(nested(100000)), nlohmann::json::exception);
+  CHECK(io::parse_json(R"({"a": [1, {"b": 2}]})")["a"][1]["b"] == 2);
+}

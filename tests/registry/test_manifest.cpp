@@ -133,3 +133,9 @@ TEST_CASE("an abi that does not fit an int is rejected, not wrapped") {
         (std::string("manifest field \"abi\" is out of range: ") + abi).c_str(), ManifestError);
   }
 }
+
+TEST_CASE("a deeply nested manifest is a ManifestError, not a stack overflow") {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  CHECK_THROWS_WITH_AS(parse_manifest(R"({"name":"x","version":"1","abi":1,"model_types":)" + deep + "}", "x.json"),
+                       doctest::Contains("nesting deeper than 64 levels"), ManifestError);
+}

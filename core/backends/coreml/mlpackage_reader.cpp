@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "blob_storage.hpp"
+#include "core/io/json_config.hpp"
 #include "coreml.hpp"
 #include "coreml_model.pb.h"
 #include "exporters/ir/ops.hpp"
@@ -41,7 +42,9 @@ fs::path model_path_in(const fs::path& dir) {
   if (!in) throw CoreMLError(dir.string() + ": not an .mlpackage (no Manifest.json)");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    j = io::parse_json(text.str());
     const std::string root = j.at("rootModelIdentifier").get<std::string>();
     const std::string rel = j.at("itemInfoEntries").at(root).at("path").get<std::string>();
     // The model lives inside the package: no absolute path, no way out of Data/.
