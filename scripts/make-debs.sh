@@ -78,11 +78,15 @@ plugin_root=$libdir/exporters/plugins
 plugin_pkgs=()
 if [ -d "$stage/$plugin_root" ]; then
   # One package per manifest; its module is the manifest's "library", beside it.
-  while IFS= read -r manifest; do
-    rel=${manifest#"$stage/"}
-    name=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['name'])" "$manifest") \
-      || die "$rel: not a plugin manifest"
-    library=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['library'])" "$manifest")
+  manifests=$(cd "$stage" && find "$plugin_root" -name '*.json' | sort | python3 -c '
+import json, sys
+for path in sys.stdin.read().split():
+    try:
+        m = json.load(open(path))
+        print(path, m["name"], m["library"])
+    except (ValueError, KeyError) as e:
+        sys.exit(f"{path}: not a plugin manifest ({e})")') || die "reading the plugin manifests failed"
+  while read -r rel name library; do
     pkg=exporters-plugin-$name
     [[ $pkg =~ ^[a-z0-9][a-z0-9.+-]+$ ]] || die "$rel: plugin name '$name' is not a valid Debian package name part"
     if [ "$(dirname "$rel")" = "$plugin_root" ]; then
@@ -92,7 +96,7 @@ if [ -d "$stage/$plugin_root" ]; then
       move "$pkg" "$(dirname "$rel")"
     fi
     plugin_pkgs+=("$pkg")
-  done < <(find "$stage/$plugin_root" -name '*.json' | sort)
+  done <<<"$manifests"
   rmdir "$stage/$plugin_root" 2>/dev/null || die "files in $plugin_root that no manifest names: $(find "$stage/$plugin_root" -mindepth 1 | sed "s|$stage/||")"
 fi
 [ ${#plugin_pkgs[@]} -gt 0 ] || die "the install has no plugins under /$plugin_root"
@@ -121,10 +125,11 @@ mkdir -p "$pkgs/exporters/DEBIAN"
 echo "${soname%%.so*} ${soname##*.so.} exporters (>= $version)" >"$pkgs/exporters/DEBIAN/shlibs"
 
 elf_files() {  # ELF files of package $1
-  find "$pkgs/$1" -path "$pkgs/$1/DEBIAN" -prune -o -type f -print | while IFS= read -r f; do
-    [ "$(head -c4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && echo "$f"
-  done
-  return 0
+  local f magic
+  while IFS= read -r -d '' f; do
+    LC_ALL=C read -r -n 4 magic <"$f" || true
+    [ "$magic" != $'\x7fELF' ] || echo "$f"
+  done < <(find "$pkgs/$1" -path "$pkgs/$1/DEBIAN" -prune -o -type f -print0)
 }
 # Prints the Depends computed for the ELF files of package $1 (may be empty).
 shlib_depends() {
