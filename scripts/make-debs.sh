@@ -11,7 +11,8 @@
 #                              and manifest; Depends: exporters (>= VERSION),
 #                              exporters-plugin-abi-<ABI>
 # Depends on Debian libraries are computed from the ELF files with
-# dpkg-shlibdeps (dpkg-dev), or, without it, from ldd and `dpkg -S`.
+# dpkg-shlibdeps (dpkg-dev), or, without it (or with MAKE_DEBS_NO_SHLIBDEPS=1),
+# from the libraries they link (ldd) and `dpkg -S`, without versions.
 # Every installed file must land in exactly one package: a file the rules
 # above do not place stops the script rather than being dropped.
 #
@@ -131,26 +132,38 @@ elf_files() {  # ELF files of package $1
     [ "$magic" != $'\x7fELF' ] || echo "$f"
   done < <(find "$pkgs/$1" -path "$pkgs/$1/DEBIAN" -prune -o -type f -print0)
 }
+# Without dpkg-dev: the packages owning the libraries that files $@ link
+# directly (NEEDED, resolved by ldd), without versions; libraries inside
+# the package trees are left out. One `dpkg -S` for all of them (dpkg may
+# list a library under /lib or /usr/lib: merged /usr).
+owner_depends() {
+  local f paths=()
+  for f; do
+    local needed
+    needed=$(objdump -p "$f" | awk '$1 == "NEEDED" {print $2}')
+    while read -r name _ path _; do
+      grep -qxF "$name" <<<"$needed" || continue
+      case $path in /*) ;; *) die "$f: $name not found (ldd)" ;; esac
+      case $path in "$pkgs"/*) continue ;; esac
+      path=$(realpath "$path")
+      paths+=("$path" "${path#/usr}")
+    done < <(LD_LIBRARY_PATH=$pkgs/exporters/$libdir ldd "$f" | grep ' => ')
+  done
+  [ ${#paths[@]} -gt 0 ] || return 0
+  { dpkg -S "${paths[@]}" 2>/dev/null || true; } | grep -v '^diversion ' | sed 's/: .*//; s/, /\n/g' | sed 's/:.*//' \
+    | grep -v '^exporters' | sort -u | paste -sd, | sed 's/,/, /g'
+}
 # Prints the Depends computed for the ELF files of package $1 (may be empty).
 shlib_depends() {
   local pkg=$1 files
   mapfile -t files < <(elf_files "$pkg")
   [ ${#files[@]} -gt 0 ] || return 0
-  if command -v dpkg-shlibdeps >/dev/null 2>&1; then
+  if command -v dpkg-shlibdeps >/dev/null 2>&1 && [ -z "${MAKE_DEBS_NO_SHLIBDEPS:-}" ]; then
     printf 'Source: exporters\n\nPackage: %s\nArchitecture: any\n' "$pkg" >"$work/debian/control"
     (cd "$work" && dpkg-shlibdeps -O -x"$pkg" -Sdebian/exporters "${files[@]#"$work/"}" 2>"$work/shlibdeps.log") \
       | sed -n 's/^shlibs:Depends=//p' || { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed for $pkg"; }
   else
-    # Without dpkg-dev: the packages owning each library ldd resolves
-    # (no versions), libraries inside the package trees excluded.
-    local f lib owners=()
-    for f in "${files[@]}"; do
-      while read -r lib; do
-        case $lib in "$pkgs"/*) continue ;; esac
-        owners+=("$(dpkg -S "$(realpath "$lib")" 2>/dev/null | head -n1 | cut -d: -f1)")
-      done < <(LD_LIBRARY_PATH=$pkgs/exporters/$libdir ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p')
-    done
-    printf '%s\n' "${owners[@]}" | grep -v -e '^$' -e '^exporters' | sort -u | paste -sd, | sed 's/,/, /g'
+    owner_depends "${files[@]}"
   fi
 }
 join() {  # joins Depends lists, dropping empty and repeated entries
