@@ -11,7 +11,8 @@
 #                              and manifest; Depends: exporters (>= VERSION),
 #                              exporters-plugin-abi-<ABI>
 # Depends on Debian libraries are computed from the ELF files with
-# dpkg-shlibdeps (dpkg-dev), or, without it, from ldd and `dpkg -S`.
+# dpkg-shlibdeps (dpkg-dev), or, without it (or with MAKE_DEBS_NO_SHLIBDEPS=1),
+# from the libraries they link (ldd) and `dpkg -S`, without versions.
 # Every installed file must land in exactly one package: a file the rules
 # above do not place stops the script rather than being dropped.
 #
@@ -78,11 +79,15 @@ plugin_root=$libdir/exporters/plugins
 plugin_pkgs=()
 if [ -d "$stage/$plugin_root" ]; then
   # One package per manifest; its module is the manifest's "library", beside it.
-  while IFS= read -r manifest; do
-    rel=${manifest#"$stage/"}
-    name=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['name'])" "$manifest") \
-      || die "$rel: not a plugin manifest"
-    library=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['library'])" "$manifest")
+  manifests=$(cd "$stage" && find "$plugin_root" -name '*.json' | sort | python3 -c '
+import json, sys
+for path in sys.stdin.read().split():
+    try:
+        m = json.load(open(path))
+        print(path, m["name"], m["library"])
+    except (ValueError, KeyError) as e:
+        sys.exit(f"{path}: not a plugin manifest ({e})")') || die "reading the plugin manifests failed"
+  while read -r rel name library; do
     pkg=exporters-plugin-$name
     [[ $pkg =~ ^[a-z0-9][a-z0-9.+-]+$ ]] || die "$rel: plugin name '$name' is not a valid Debian package name part"
     if [ "$(dirname "$rel")" = "$plugin_root" ]; then
@@ -92,7 +97,7 @@ if [ -d "$stage/$plugin_root" ]; then
       move "$pkg" "$(dirname "$rel")"
     fi
     plugin_pkgs+=("$pkg")
-  done < <(find "$stage/$plugin_root" -name '*.json' | sort)
+  done <<<"$manifests"
   rmdir "$stage/$plugin_root" 2>/dev/null || die "files in $plugin_root that no manifest names: $(find "$stage/$plugin_root" -mindepth 1 | sed "s|$stage/||")"
 fi
 [ ${#plugin_pkgs[@]} -gt 0 ] || die "the install has no plugins under /$plugin_root"
@@ -121,31 +126,44 @@ mkdir -p "$pkgs/exporters/DEBIAN"
 echo "${soname%%.so*} ${soname##*.so.} exporters (>= $version)" >"$pkgs/exporters/DEBIAN/shlibs"
 
 elf_files() {  # ELF files of package $1
-  find "$pkgs/$1" -path "$pkgs/$1/DEBIAN" -prune -o -type f -print | while IFS= read -r f; do
-    [ "$(head -c4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] && echo "$f"
+  local f magic
+  while IFS= read -r -d '' f; do
+    LC_ALL=C read -r -n 4 magic <"$f" || true
+    [ "$magic" != $'\x7fELF' ] || echo "$f"
+  done < <(find "$pkgs/$1" -path "$pkgs/$1/DEBIAN" -prune -o -type f -print0)
+}
+# Without dpkg-dev: the packages owning the libraries that files $@ link
+# directly (NEEDED, resolved by ldd), without versions; libraries inside
+# the package trees are left out. One `dpkg -S` for all of them (dpkg may
+# list a library under /lib or /usr/lib: merged /usr).
+owner_depends() {
+  local f paths=()
+  for f; do
+    local needed
+    needed=$(objdump -p "$f" | awk '$1 == "NEEDED" {print $2}')
+    while read -r name _ path _; do
+      grep -qxF "$name" <<<"$needed" || continue
+      case $path in /*) ;; *) die "$f: $name not found (ldd)" ;; esac
+      case $path in "$pkgs"/*) continue ;; esac
+      path=$(realpath "$path")
+      paths+=("$path" "${path#/usr}")
+    done < <(LD_LIBRARY_PATH=$pkgs/exporters/$libdir ldd "$f" | grep ' => ')
   done
-  return 0
+  [ ${#paths[@]} -gt 0 ] || return 0
+  { dpkg -S "${paths[@]}" 2>/dev/null || true; } | grep -v '^diversion ' | sed 's/: .*//; s/, /\n/g' | sed 's/:.*//' \
+    | grep -v '^exporters' | sort -u | paste -sd, | sed 's/,/, /g'
 }
 # Prints the Depends computed for the ELF files of package $1 (may be empty).
 shlib_depends() {
   local pkg=$1 files
   mapfile -t files < <(elf_files "$pkg")
   [ ${#files[@]} -gt 0 ] || return 0
-  if command -v dpkg-shlibdeps >/dev/null 2>&1; then
+  if command -v dpkg-shlibdeps >/dev/null 2>&1 && [ -z "${MAKE_DEBS_NO_SHLIBDEPS:-}" ]; then
     printf 'Source: exporters\n\nPackage: %s\nArchitecture: any\n' "$pkg" >"$work/debian/control"
     (cd "$work" && dpkg-shlibdeps -O -x"$pkg" -Sdebian/exporters "${files[@]#"$work/"}" 2>"$work/shlibdeps.log") \
       | sed -n 's/^shlibs:Depends=//p' || { cat "$work/shlibdeps.log" >&2; die "dpkg-shlibdeps failed for $pkg"; }
   else
-    # Without dpkg-dev: the packages owning each library ldd resolves
-    # (no versions), libraries inside the package trees excluded.
-    local f lib owners=()
-    for f in "${files[@]}"; do
-      while read -r lib; do
-        case $lib in "$pkgs"/*) continue ;; esac
-        owners+=("$(dpkg -S "$(realpath "$lib")" 2>/dev/null | head -n1 | cut -d: -f1)")
-      done < <(LD_LIBRARY_PATH=$pkgs/exporters/$libdir ldd "$f" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p')
-    done
-    printf '%s\n' "${owners[@]}" | grep -v -e '^$' -e '^exporters' | sort -u | paste -sd, | sed 's/,/, /g'
+    owner_depends "${files[@]}"
   fi
 }
 join() {  # joins Depends lists, dropping empty and repeated entries

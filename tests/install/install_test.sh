@@ -100,7 +100,7 @@ run "$exe" --version | grep -q '^exporters ' || fail "installed exporters --vers
 out=$(run "$exe" plugins verify) || { echo "$out"; fail "installed plugins do not verify"; }
 echo "$out"
 for family in hello "${families[@]}"; do
-  echo "$out" | grep -q "^$family .* ok .*$plugindir/$family.json" \
+  grep -q "^$family .* ok .*$plugindir/$family.json" <<<"$out" \
     || fail "installed CLI does not load the installed $family plugin from $plugindir"
 done
 
@@ -110,16 +110,16 @@ mkdir -p "$user_plugins"
 cp "$plugindir/hello.json" "$plugindir/libhello.so" "$user_plugins/"
 out=$(run "$exe" plugins list --plugin-path "$user_plugins")
 echo "$out"
-echo "$out" | grep -q "^hello .* available .*$user_plugins/hello.json" \
+grep -q "^hello .* available .*$user_plugins/hello.json" <<<"$out" \
   || fail "the --plugin-path plugin is not listed as available"
-echo "$out" | grep -q "^hello .* overridden .*$plugindir/hello.json" \
+grep -q "^hello .* overridden .*$plugindir/hello.json" <<<"$out" \
   || fail "the installed hello plugin is not shown as overridden by the --plugin-path one"
 out=$(run "$exe" plugins verify --plugin-path "$user_plugins") || { echo "$out"; fail "plugins verify failed"; }
-echo "$out" | grep -q "^hello .* ok .*$user_plugins/hello.json" || fail "--plugin-path plugin did not load"
+grep -q "^hello .* ok .*$user_plugins/hello.json" <<<"$out" || fail "--plugin-path plugin did not load"
 
 step "same through EXPORTERS_PLUGIN_PATH"
 out=$(env HOME="$work/home" EXPORTERS_PLUGIN_PATH="$user_plugins" "$exe" plugins list)
-echo "$out" | grep -q "^hello .* available .*$user_plugins/hello.json" \
+grep -q "^hello .* available .*$user_plugins/hello.json" <<<"$out" \
   || fail "EXPORTERS_PLUGIN_PATH is not searched"
 
 step "move the staged tree: pkg-config and the CLI follow it"
@@ -133,7 +133,7 @@ inc_flag=$(tr ' ' '\n' <<<"$flags" | sed -n 's/^-I//p' | head -n1)
 [ "$(real "$inc_flag")" = "$(real "$moved_prefix/include")" ] \
   || fail "after moving the install, pkg-config still gives $inc_flag, not $moved_prefix/include"
 out=$(run "$moved_prefix/bin/exporters" plugins list)
-echo "$out" | grep -q "^bert .* available .*$moved_plugindir/bert.json" \
+grep -q "^bert .* available .*$moved_plugindir/bert.json" <<<"$out" \
   || { echo "$out"; fail "the moved CLI does not find its plugins in $moved_plugindir"; }
 
 echo "install test: OK"

@@ -65,10 +65,14 @@ done
 [ ! -e "$(deb exporters-plugin-hello)" ] || fail "the example plugin hello was packaged as a plugin"
 [ "$(field exporters Provides)" = "exporters-plugin-abi-$abi" ] \
   || fail "exporters Provides '$(field exporters Provides)', not exporters-plugin-abi-$abi"
-dpkg-deb -c "$(deb exporters)" | grep -q ' \./usr/bin/exporters$' || fail "exporters lacks /usr/bin/exporters"
-dpkg-deb -c "$(deb exporters-sdk-dev)" | grep -q '/pkgconfig/exporters-sdk.pc$' || fail "exporters-sdk-dev lacks exporters-sdk.pc"
-dpkg-deb -c "$(deb exporters-sdk-dev)" | grep -q '/libexporters-sdk.so -> ' || fail "exporters-sdk-dev lacks the libexporters-sdk.so link"
-dpkg-deb -c "$(deb exporters-sdk-dev)" | grep -q '/usr/share/exporters/examples/hello_plugin/hello_plugin.cpp$' \
+# (Listings go to variables first: grep -q closing a pipe early would fail it.)
+contents=$(dpkg-deb -c "$(deb exporters)")
+grep -q ' \./usr/bin/exporters$' <<<"$contents" || fail "exporters lacks /usr/bin/exporters"
+grep -q '/libexporters-sdk\.so\.[0-9.]*$' <<<"$contents" || fail "exporters lacks libexporters-sdk.so.N"
+contents=$(dpkg-deb -c "$(deb exporters-sdk-dev)")
+grep -q '/pkgconfig/exporters-sdk.pc$' <<<"$contents" || fail "exporters-sdk-dev lacks exporters-sdk.pc"
+grep -q '/libexporters-sdk.so -> ' <<<"$contents" || fail "exporters-sdk-dev lacks the libexporters-sdk.so link"
+grep -q '/usr/share/exporters/examples/hello_plugin/hello_plugin.cpp$' <<<"$contents" \
   || fail "exporters-sdk-dev lacks the example sources"
 for family in "${families[@]}"; do
   pkg=exporters-plugin-$family
@@ -79,6 +83,17 @@ for family in "${families[@]}"; do
   case ", $depends," in *", exporters (>= $version),"*) ;; *) fail "$pkg Depends '$depends' lacks exporters (>= $version)" ;; esac
   case ", $depends," in *", exporters-plugin-abi-$abi,"*) ;; *) fail "$pkg Depends '$depends' lacks exporters-plugin-abi-$abi" ;; esac
 done
+# The package that owns a library file (dpkg may list it under /lib or
+# /usr/lib: merged /usr).
+owner_of() {
+  local p
+  for p in "$1" "$(realpath "$1")"; do
+    for p in "$p" "${p#/usr}" "/usr$p"; do
+      dpkg -S "$p" 2>/dev/null | head -n1 | cut -d: -f1 | grep . && return 0
+    done
+  done
+  return 1
+}
 # Every library an ELF file of the exporters package links (NEEDED) must
 # come from a package it Depends on, or from itself.
 depends=$(field exporters Depends)
@@ -90,7 +105,7 @@ while IFS= read -r elf; do
     path=$(LD_LIBRARY_PATH=$(dirname "$(find "$work/unpacked" -name 'libexporters-sdk.so.*' | head -n1)") ldd "$elf" \
       | awk -v n="$needed" '$1 == n {print $3}')
     [ -n "$path" ] && [ "$path" != "not" ] || fail "$elf: $needed not found on this machine"
-    owner=$(dpkg -S "$(realpath "$path")" | head -n1 | cut -d: -f1)
+    owner=$(owner_of "$path") || fail "$elf: $needed ($path) belongs to no Debian package"
     case ", $depends," in *", $owner "*|*", $owner,"*) ;; *) fail "exporters links $needed (package $owner) but does not depend on $owner" ;; esac
   done
 done < <(find "$work/unpacked" -type f -exec sh -c 'head -c4 "$1" | grep -q ELF' _ {} \; -print)
@@ -115,9 +130,9 @@ step "exporters plugins list (installed)"
 out=$(run exporters plugins list) || { echo "$out"; fail "exporters plugins list failed"; }
 echo "$out"
 for family in "${families[@]}"; do
-  echo "$out" | grep -q "^$family .* available .*$plugindir/$family.json" || fail "plugins list lacks $family from $plugindir"
+  grep -q "^$family .* available .*$plugindir/$family.json" <<<"$out" || fail "plugins list lacks $family from $plugindir"
 done
-! echo "$out" | grep -q '^hello ' || fail "the example plugin hello is listed"
+! grep -q '^hello ' <<<"$out" || fail "the example plugin hello is listed"
 run exporters plugins verify >"$work/verify.log" 2>&1 || { cat "$work/verify.log"; fail "installed plugins do not verify"; }
 
 step "make small bert and vit models"
@@ -129,7 +144,7 @@ step "make small bert and vit models"
 export_bert() {
   local out
   out=$(run /usr/bin/exporters coreml "$work/bert" -o "$work/bert-$1.mlpackage" 2>&1) || { echo "$out"; fail "bert export ($1) failed"; }
-  echo "$out" | grep -q '^validation: PASS$' || { echo "$out"; fail "bert export ($1) did not validate"; }
+  grep -q '^validation: PASS$' <<<"$out" || { echo "$out"; fail "bert export ($1) did not validate"; }
   [ -f "$work/bert-$1.mlpackage/Manifest.json" ] || fail "bert export ($1) wrote no .mlpackage"
   echo "bert ($1): validation: PASS"
 }
@@ -143,10 +158,10 @@ apt remove exporters-plugin-vit >"$work/apt.log" 2>&1 || { cat "$work/apt.log"; 
 dpkg-query -W -f='${db:Status-Status}\n' exporters | grep -qx installed || fail "removing the vit plugin removed exporters"
 [ ! -e "$plugindir/vit.json" ] && [ ! -e "$plugindir/libvit.so" ] || fail "vit's files are still in $plugindir"
 out=$(run exporters plugins list) || { echo "$out"; fail "exporters plugins list failed"; }
-! echo "$out" | grep -q '^vit ' || { echo "$out"; fail "plugins list still shows vit"; }
+! grep -q '^vit ' <<<"$out" || { echo "$out"; fail "plugins list still shows vit"; }
 for family in "${families[@]}"; do
   [ "$family" = vit ] && continue
-  echo "$out" | grep -q "^$family .* available " || { echo "$out"; fail "plugins list lost $family"; }
+  grep -q "^$family .* available " <<<"$out" || { echo "$out"; fail "plugins list lost $family"; }
 done
 if run /usr/bin/exporters coreml "$work/vit" -o "$work/vit-gone.mlpackage" >"$work/vit.log" 2>&1; then
   fail "exporting a vit model succeeded without the vit plugin"
