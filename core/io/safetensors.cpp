@@ -19,6 +19,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/io/zip_archive.hpp"
+
 namespace exporters::io {
 
 static_assert(std::endian::native == std::endian::little,
@@ -61,11 +63,15 @@ class MappedFile {
         fail(path, fmt::format("cannot memory-map safetensors file: {}", std::strerror(err)));
       }
       data_ = static_cast<const uint8_t*>(p);
+      register_mapped_range(data_, size_);  // writers may give back pages of consumed weights
     }
     ::close(fd);  // the mapping stays valid without the descriptor
   }
   ~MappedFile() {
-    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+    if (data_ != nullptr) {
+      unregister_mapped_range(data_);
+      ::munmap(const_cast<uint8_t*>(data_), size_);
+    }
   }
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

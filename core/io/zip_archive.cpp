@@ -225,6 +225,16 @@ const ZipEntry* MappedZip::stored_entry_at(uint64_t offset) const {
   return it != stored_by_offset_.end() && (*it)->data_offset == offset ? *it : nullptr;
 }
 
+void register_mapped_range(const void* p, size_t n) {
+  std::lock_guard lock(live_mutex);
+  live_ranges.emplace_back(reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(p) + n);
+}
+
+void unregister_mapped_range(const void* p) {
+  std::lock_guard lock(live_mutex);
+  std::erase_if(live_ranges, [&](const auto& r) { return r.first == reinterpret_cast<uintptr_t>(p); });
+}
+
 void release_mapped_pages(const void* p, size_t n) {
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + page - 1) / page * page;

@@ -55,5 +55,9 @@ class MappedZip {
 // are dropped; their bytes stay readable (the kernel maps them again from
 // the file on the next access). Other memory is left alone.
 void release_mapped_pages(const void* p, size_t n);
+// Makes another read-only private file mapping (a safetensors checkpoint)
+// eligible for release_mapped_pages while it lives.
+void register_mapped_range(const void* p, size_t n);
+void unregister_mapped_range(const void* p);
 
 }  // namespace exporters::io
