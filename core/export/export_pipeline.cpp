@@ -441,7 +441,7 @@ void validate_written(const ExportOptions& options, const Target& target, const 
   RawOutputs original;
   if (!p.source.model_pt.empty()) {
     const std::vector<std::string> forward_inputs =
-        p.kind == SourceKind::Trace ? p.trace_inputs : frontend::torchscript_input_names(p.source.model_pt);
+        p.kind == SourceKind::Trace ? p.trace_inputs : frontend::open_trace(p.source.model_pt)->input_names();
     original = torch_outputs(p.source.model_pt, forward_inputs, result.plan);
     result.validation_reference = "LibTorch running " + p.source.model_pt.filename().string();
   } else {

@@ -94,10 +94,12 @@ ir::Graph rebuild_native(const SourceRequest& request, const ModelSource& source
                                          "asked for ({})",
                                          request.plugin_name, task.hf_class, fmt::join(inputs, ", "),
                                          fmt::join(plan.names, ", ")));
-  if (graph.output_names() != task.output_names)
+  std::vector<std::string> wanted;
+  for (const auto& o : task.outputs) wanted.push_back(o.name);
+  if (graph.output_names() != wanted)
     throw std::runtime_error(fmt::format("plugin {}, graph builder for {}: the graph returns ({}), the task says ({})",
                                          request.plugin_name, task.hf_class, fmt::join(graph.output_names(), ", "),
-                                         fmt::join(task.output_names, ", ")));
+                                         fmt::join(wanted, ", ")));
   ir::verify(graph);
   return graph;
 }

@@ -122,7 +122,8 @@ class ConvNextGraph {
     } else {
       throw std::invalid_argument("ConvNeXT graph builder: no graph for class " + cls);
     }
-    const auto& names = req_.task.output_names;
+    std::vector<std::string> names;
+    for (const auto& o : req_.task.outputs) names.push_back(o.name);
     if (names.size() != outputs.size())
       throw std::logic_error("ConvNeXT graph builder: " + cls + " makes " + std::to_string(outputs.size()) +
                              " outputs, the task names " + std::to_string(names.size()));

@@ -110,7 +110,8 @@ class Gpt2Graph {
     } else {
       throw std::invalid_argument("GPT-2 graph builder: no graph for class " + cls);
     }
-    const auto& names = req_.task.output_names;
+    std::vector<std::string> names;
+    for (const auto& o : req_.task.outputs) names.push_back(o.name);
     if (names.size() != outputs.size())
       throw std::logic_error("GPT-2 graph builder: " + cls + " makes " + std::to_string(outputs.size()) +
                              " outputs, the task names " + std::to_string(names.size()));

@@ -107,7 +107,8 @@ class ViTGraph {
     } else {
       throw std::invalid_argument("ViT graph builder: no graph for class " + cls);
     }
-    const auto& names = req_.task.output_names;
+    std::vector<std::string> names;
+    for (const auto& o : req_.task.outputs) names.push_back(o.name);
     if (names.size() != outputs.size())
       throw std::logic_error("ViT graph builder: " + cls + " makes " + std::to_string(outputs.size()) +
                              " outputs, the task names " + std::to_string(names.size()));
