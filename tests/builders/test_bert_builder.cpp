@@ -152,8 +152,8 @@ TEST_CASE("a base checkpoint exported for a head class is one error naming the m
                    "tensor 'classifier.weight', 'classifier.bias'");
   check_fails_with(make_model(tmp, "mlm", "BertForMaskedLM", "--base-only"),
                    "BertForMaskedLM needs its head: no tensor 'cls.predictions.transform.dense.weight'");
-  // Untied decoder missing from the file.
-  const fs::path untied = make_model(tmp, "untied", "BertForMaskedLM");
+  // tie_word_embeddings false and the file without its own decoder.
+  const fs::path untied = make_model(tmp, "untied", "BertForMaskedLM", "--omit-decoder");
   edit_config(untied, "\"model_type\"", "\"tie_word_embeddings\": false, \"model_type\"");
   check_fails_with(untied, "no tensor 'cls.predictions.decoder.weight'");
 }
