@@ -86,12 +86,6 @@ class RecordingRegistrar final : public PluginRegistrar {
       if (!has_task(hf_class))
         throw std::invalid_argument(fmt::format("add_task_resolver: no task \"{}\" is registered", hf_class));
   }
-  void add_graph_builder(const std::string& hf_class, GraphBuilder builder) override {
-    if (hf_class.empty()) throw std::invalid_argument("add_graph_builder: empty HF class");
-    if (!builder) throw std::invalid_argument(fmt::format("add_graph_builder: empty builder for \"{}\"", hf_class));
-    if (!graph_builders.emplace(hf_class, std::move(builder)).second)
-      throw std::invalid_argument(fmt::format("add_graph_builder: \"{}\" registered twice", hf_class));
-  }
 
   std::vector<TaskSpec> tasks;
   std::shared_ptr<PluginCode> code;

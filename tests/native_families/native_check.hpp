@@ -60,8 +60,8 @@ inline const TaskSpec& task_of(const std::string& model_type, const std::string&
 inline const GraphBuilder& builder_of(const std::string& model_type, const std::string& cls) {
   const registry::PluginRecord* rec = plugins().find_by_model_type(model_type);
   REQUIRE_MESSAGE(rec, "no plugin serves " << model_type);
-  auto it = rec->graph_builders.find(cls);
-  REQUIRE_MESSAGE(it != rec->graph_builders.end(), "plugin " << rec->display_name() << " registers no builder for " << cls);
+  auto it = rec->code->graph_builders.find(cls);
+  REQUIRE_MESSAGE(it != rec->code->graph_builders.end(), "plugin " << rec->display_name() << " registers no builder for " << cls);
   return it->second;
 }
 
