@@ -223,8 +223,8 @@ TEST_CASE("checkpoint errors name the file and tensor") {
     check_fails_with(dir, "--source trace: " + dir.string() + " has no model.pt", "--source trace");
   }
   SUBCASE("a class whose plugin has no graph builder") {
-    std::ofstream(dir / "config.json") << R"({"model_type": "distilbert", "architectures": ["DistilBertForMaskedLM"]})";
-    check_fails_with(dir, "plugin distilbert has no graph builder for DistilBertForMaskedLM: export it from a trace");
+    std::ofstream(dir / "config.json") << R"({"model_type": "mobilebert", "architectures": ["MobileBertForMaskedLM"]})";
+    check_fails_with(dir, "plugin mobilebert has no graph builder for MobileBertForMaskedLM: export it from a trace");
   }
 }
 

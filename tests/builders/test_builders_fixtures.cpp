@@ -71,7 +71,8 @@ TEST_CASE("every BERT fixture without model.pt exports natively and matches tran
     auto builder = bert->code->graph_builders.find(f.hf_class);
     REQUIRE(builder != bert->code->graph_builders.end());
     // Without heads the written file returns the raw outputs transformers stored.
-    TaskSpec raw = *spec;
+    // Resolved against the folder as an export does (image size, positions).
+    TaskSpec raw = exporting::resolve_task(*spec, *bert->code, exporting::open_model_source(dir));
     for (auto& o : raw.outputs) o.head.clear();  // no plugin in eo: no heads either
     for (const Variant& v : std::vector<Variant>{{"coreml", "float32"}, {"coreml", "float16"}, {"coreml-legacy", "float32"},
                                                   {"tflite", "float32"}, {"tflite", "float16"}, {"tflite", "dynamic-int8"}}) {

@@ -51,6 +51,20 @@ cat "$work/export.err" "$work/export.out"
 grep -q "validation: PASS" "$work/export.out" || fail "the piped stdout lacks the validation report"
 grep -q "wrote $work/hello.mlpackage" "$work/export.out" || fail "the piped stdout lacks the 'wrote' line"
 grep -q "plugin hello, task text-classification" "$work/export.err" || fail "the export did not use the hello plugin"
+# The folder has model.safetensors: the default source is the plugin's graph builder.
+grep -q "(native, no trace)" "$work/export.err" || fail "the export did not go through the plugin's graph builder"
+
+step "the builder alone: a folder without model.pt, validated against the builder's graph"
+mkdir -p "$work/hello-native"
+cp "$work/hello-model"/config.json "$work/hello-model"/model.safetensors "$work/hello-model"/reference.safetensors "$work/hello-native"/
+out=$("$exe" --plugin-path "$plugins" tflite "$work/hello-native" -o "$work/hello-native.tflite" 2>&1) \
+  || fail "native export without model.pt: $out"
+echo "$out" | grep -q "validation: PASS" || fail "native export did not validate: $out"
+
+step "the trace path with the plugin's op converter (aten::hello_identity)"
+out=$("$exe" --plugin-path "$plugins" coreml "$work/hello-model" --source trace -o "$work/hello-trace.mlpackage" 2>&1) \
+  || fail "trace export: $out"
+echo "$out" | grep -q "validation: PASS" || fail "trace export did not validate: $out"
 
 step "the resolver's limit: --sequence-length beyond config.json's max_positions is one error"
 set +e

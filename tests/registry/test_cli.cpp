@@ -57,17 +57,17 @@ TEST_CASE("usage errors are one line and exit code 2") {
   Run missing = run_exporters("coreml");
   CHECK(missing.exit_code == 2);
   CHECK(count_lines(missing.output) == 1);
-  CHECK(contains(missing.output, "MODEL_DIR"));
+  CHECK(contains(missing.output, "MODEL"));
 
   Run bad_choice = run_exporters("tflite . -o x.tflite --quantize int3");
   CHECK(bad_choice.exit_code == 2);
   CHECK(contains(bad_choice.output, "int3"));
 }
 
-TEST_CASE("--shape takes one value per use and leaves MODEL_DIR to the positional") {
+TEST_CASE("--shape takes one value per use and leaves MODEL to the positional") {
   Run run = run_exporters("tflite --shape input_ids=1,8 /no/such/model_dir -o x.tflite");
   CHECK(run.exit_code == 2);
-  CHECK(contains(run.output, "/no/such/model_dir"));  // checked as MODEL_DIR, not eaten by --shape
+  CHECK(contains(run.output, "/no/such/model_dir"));  // checked as MODEL, not eaten by --shape
 }
 
 TEST_CASE("plugins list shows name, version, model types, status and path from the manifests") {

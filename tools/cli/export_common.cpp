@@ -183,8 +183,14 @@ PluginChoice choose_plugin(registry::PluginRegistry& registry, const exporting::
 
 int run_export_command(const ExportCommandOptions& options, const GlobalOptions& global) {
   exporting::ExportOptions eo;
-  eo.model = io::resolve_model_argument(
-      options.model_dir, options.revision.empty() ? std::nullopt : std::optional<std::string>(options.revision));
+  try {
+    eo.model = io::resolve_model_argument(
+        options.model_dir, options.revision.empty() ? std::nullopt : std::optional<std::string>(options.revision));
+  } catch (const std::runtime_error& e) {
+    // A path that is not there (and no Hub id) is bad usage; a Hub id missing from the cache is not.
+    if (!io::looks_like_hub_id(options.model_dir)) throw CommandError(e.what(), kExitUsage);
+    throw;
+  }
   eo.output = options.output;
   for (const auto& text : options.shapes) {
     auto [name, shape] = exporting::parse_shape_option(text);
