@@ -135,12 +135,7 @@ class BertGraph {
     } else {
       throw std::invalid_argument("BERT graph builder: no graph for class " + cls);
     }
-    std::vector<std::string> names;
-    for (const auto& o : req_.task.outputs) names.push_back(o.name);
-    if (names.size() != outputs.size())
-      throw std::logic_error("BERT graph builder: " + cls + " makes " + std::to_string(outputs.size()) +
-                             " outputs, the task names " + std::to_string(names.size()));
-    for (size_t i = 0; i < outputs.size(); ++i) b_.output(outputs[i], names[i]);
+    b_.task_outputs(outputs, req_.task, "BERT graph builder");
     return std::move(b_.graph());
   }
 

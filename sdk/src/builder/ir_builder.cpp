@@ -1,5 +1,7 @@
 #include "exporters/builder/ir_builder.hpp"
 
+#include "exporters/task.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -204,6 +206,13 @@ Value* IrBuilder::attention(Value* q, Value* k, Value* v, const AttentionOptions
   if (options.divide_by != 1) scores = div(scores, scalar(static_cast<float>(options.divide_by)));
   if (options.mask) scores = add(scores, options.mask);
   return matmul(softmax(scores, -1), v);
+}
+
+void IrBuilder::task_outputs(const std::vector<Value*>& values, const TaskSpec& task, const std::string& builder) {
+  if (values.size() != task.outputs.size())
+    throw std::logic_error(builder + ": " + task.hf_class + " makes " + std::to_string(values.size()) +
+                           " outputs, the task names " + std::to_string(task.outputs.size()));
+  for (size_t i = 0; i < values.size(); ++i) output(values[i], task.outputs[i].name);
 }
 
 }  // namespace exporters::builder

@@ -34,6 +34,9 @@ class IrBuilder {
 
   Value* input(const std::string& name, const ir::TensorType& type) { return g_->add_input(name, type); }
   void output(Value* value, const std::string& name) { g_->add_output(value, name); }
+  // The task's outputs, named as TaskSpec::outputs says; `builder` ("BERT
+  // graph builder") names the caller when the counts differ.
+  void task_outputs(const std::vector<Value*>& values, const TaskSpec& task, const std::string& builder);
 
   // ── Constants ───────────────────────────────────────────────────────────
   Value* constant(ir::Tensor value, std::string name = {}) { return g_->constant(std::move(value), std::move(name)); }
